@@ -78,6 +78,11 @@ INSTALLED_APPS = [
     "xinshimin.residents",
     "xinshimin.policies",
     "xinshimin.scoring",
+    "xinshimin.claims",
+    "xinshimin.scenes",
+    "xinshimin.welfare",
+    "xinshimin.charity",
+    "xinshimin.integrity",
     "xinshimin.web",
     "xinshimin.api",
 ]
@@ -179,6 +184,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
 # Uploaded evidence lives outside the web root and is served only through checked views.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("XINSHIMIN_PRIVATE_MEDIA", VAR_DIR / "private"))
 

@@ -23,14 +23,22 @@ def redact(text: str) -> str:
     return PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
+_TRACEBACKS = logging.Formatter()
+
+
 class RedactPersonalData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Format the traceback here (the formatter reuses exc_text) so that it is redacted too.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id() or "-"
         return True

@@ -14,7 +14,7 @@ COMPOUND_SURNAMES = frozenset(
 
 
 def mask_name(name: str) -> str:
-    """张三 → 张*, 张小三 → 张**, 欧阳娜娜 → 欧阳**, 阿依古丽·买买提 → 阿*****."""
+    """张三 → 张*, 张小三 → 张**, 欧阳娜娜 → 欧阳**, 阿依古丽·买买提 → 阿*******."""
     name = (name or "").strip()
     if not name:
         return ""

@@ -1,0 +1,7 @@
+"""API endpoints of the centre area, mounted at /api/centre/."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["centre"])

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CharityConfig(AppConfig):
+    name = "xinshimin.charity"
+    label = "charity"
