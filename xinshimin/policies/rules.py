@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal, Protocol, cast
 
@@ -343,20 +344,28 @@ class LevelMap:
     field: str
     levels: Mapping[str, Level]
     missing_q: int | None = None
+    _points: dict[Any, int] = dataclass_field(init=False, repr=False, compare=False)
 
     kind: ClassVar[str] = "level_map"
     variables_allowed: ClassVar[frozenset[str]] = frozenset({"level", "value"})
 
+    def __post_init__(self) -> None:
+        points: dict[Any, int] = {key: level.points_q for key, level in self.levels.items()}
+        if FIELD_SPECS[self.field].type is FieldType.TIER:
+            points.update({int(key): q for key, q in points.items()})
+        object.__setattr__(self, "_points", points)
+
     def measure(self, facts: Facts, ctx: Context) -> Measure | None:
         value = getattr(facts, self.field)
-        if value is None or value == ():
+        if not value:  # None or no record (tiers start at 1, so 0 never occurs)
             return None if self.missing_q is None else (self.missing_q, False, None)
-        if isinstance(value, int):
-            key = str(value)
-            return self.levels[key].points_q, True, key
-        levels = self.levels
-        best = max(value, key=lambda v: levels[v].points_q)
-        return levels[best].points_q, True, best
+        points = self._points
+        if type(value) is int:
+            return points[value], True, str(value)
+        best = value[0]
+        if len(value) > 1:
+            best = max(value, key=points.__getitem__)
+        return points[best], True, best
 
     def variables(self, detail: Any, lang: Lang) -> dict[str, str]:
         if detail is None:
@@ -417,30 +426,36 @@ class PerUnit:
     rate_q: int
     unit_size: Decimal = Decimal(1)
     window_years: int | None = None
+    _amount_key: str = dataclass_field(init=False, repr=False, compare=False)
 
     kind: ClassVar[str] = "per_unit"
     variables_allowed: ClassVar[frozenset[str]] = frozenset(
         {"units", "rate", "unit_size", "amount", "since", "window_years", "events"}
     )
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_amount_key", FIELD_SPECS[self.field].amount_key)
+
     def measure(self, facts: Facts, ctx: Context) -> Measure | None:
         value = getattr(facts, self.field)
         if value is None:
             return None
-        if self.measure_kind == "count":
+        kind = self.measure_kind
+        if kind == "count":
             return value * self.rate_q, True, (value, None, 0)
-        if self.measure_kind == "months_since":
+        if kind == "months_since":
             units = full_months(value, ctx.as_of)
             return units * self.rate_q, True, (units, value, 0)
-        amount_key = FIELD_SPECS[self.field].amount_key
-        total = Decimal(0)
-        events = 0
-        for entry in value:
-            if ctx.counts(entry.date, self.window_years):
-                total += getattr(entry, amount_key)
-                events += 1
+        as_of = ctx.as_of
+        if self.window_years is None:
+            counted = [entry for entry in value if entry.date <= as_of]
+        else:
+            cutoff = ctx.cutoff(self.window_years)
+            counted = [entry for entry in value if cutoff < entry.date <= as_of]
+        index = 1  # the amount is the second field of VolunteerEntry and CharityDonation
+        total = sum([entry[index] for entry in counted], Decimal(0))
         units = int(total // self.unit_size)
-        return units * self.rate_q, True, (units, total, events)
+        return units * self.rate_q, True, (units, total, len(counted))
 
     def variables(self, detail: Any, lang: Lang) -> dict[str, str]:
         units, extra, events = detail
@@ -602,6 +617,7 @@ class PerEvent:
     match_kind: str | None = None
     window_years: int | None = None
     distinct: Distinct = "none"
+    _date_key: str = dataclass_field(init=False, repr=False, compare=False)
 
     kind: ClassVar[str] = "per_event"
     variables_allowed: ClassVar[frozenset[str]] = frozenset({"count", "each", "window_years", "breakdown"})
@@ -615,7 +631,7 @@ class PerEvent:
             if not entries:
                 return None
         as_of = ctx.as_of
-        date_key = FIELD_SPECS[self.field].date_key
+        date_key = self._date_key
         if self.window_years is None:
             if date_key:
                 counted = [e for e in entries if getattr(e, date_key) <= as_of]
@@ -628,15 +644,12 @@ class PerEvent:
             else:
                 counted = [e for e in entries if cutoff < e <= as_of]
         if self.distinct != "none" and len(counted) > 1:
-            seen: set[Any] = set()
-            unique = []
-            for entry in counted:
-                when = getattr(entry, date_key) if date_key else entry
-                key = (when if self.distinct == "date" else when.year, getattr(entry, "kind", None))
-                if key not in seen:
-                    seen.add(key)
-                    unique.append(entry)
-            counted = unique
+            if not date_key and self.by_kind is None:  # plain dates: count distinct dates or years
+                distinct = set(counted) if self.distinct == "date" else {when.year for when in counted}
+                count = len(distinct)
+                assert self.points_q is not None
+                return count * self.points_q, True, (count, None)
+            counted = self._distinct(counted)
         if self.by_kind is None:
             assert self.points_q is not None
             return len(counted) * self.points_q, True, (len(counted), None)
@@ -646,6 +659,23 @@ class PerEvent:
         by_kind = self.by_kind
         raw = sum(by_kind[k].points_q * n for k, n in per_kind.items())
         return raw, True, (len(counted), per_kind)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_date_key", FIELD_SPECS[self.field].date_key)
+
+    def _distinct(self, counted: list[Any]) -> list[Any]:
+        """Events on the same date (or in the same year), of the same kind, count once."""
+        date_key = self._date_key
+        by_year = self.distinct == "year"
+        seen: set[Any] = set()
+        unique = []
+        for entry in counted:
+            when = getattr(entry, date_key) if date_key else entry
+            key = (when.year if by_year else when, getattr(entry, "kind", None))
+            if key not in seen:
+                seen.add(key)
+                unique.append(entry)
+        return unique
 
     def variables(self, detail: Any, lang: Lang) -> dict[str, str]:
         count, per_kind = detail
@@ -746,23 +776,23 @@ class AwardLevels:
         if awards is None:
             return None
         levels = self.levels
-        best: dict[str, str] = {}
+        best: dict[str, Any] = {}  # award key → the award that counts
+        window = self.window_years
         for award in awards:
-            if not ctx.counts(award.date, self.window_years):
+            if not ctx.counts(award.date, window):
                 continue
             name = award_key(award.award)
             current = best.get(name)
-            if current is None or levels[award.level].points_q > levels[current].points_q:
-                best[name] = award.level
-        raw = sum(levels[level].points_q for level in best.values())
-        names = {award_key(a.award): a.award.strip() for a in awards}
-        return raw, True, tuple(sorted((names[k], lvl) for k, lvl in best.items()))
+            if current is None or levels[award.level].points_q > levels[current.level].points_q:
+                best[name] = award
+        raw = sum([levels[award.level].points_q for award in best.values()])
+        return raw, True, best
 
     def variables(self, detail: Any, lang: Lang) -> dict[str, str]:
         separator = "；" if lang == "zh" else "; "
         opening, closing = ("（", "）") if lang == "zh" else (" (", ")")
         parts = []
-        for name, level in detail:
+        for name, level in sorted((award.award, award.level) for award in detail.values()):
             spec = self.levels[level]
             parts.append(f"{name}{opening}{spec.label.get(lang)} {short_points(spec.points_q)}{closing}")
         return {"count": str(len(detail)), "breakdown": separator.join(parts) if parts else "-"}

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import PolicyDocumentError
-from .points import short_points
 from .facts import Facts
+from .points import short_points
 from .rules import RULE_KINDS, Context, InvalidParams, Measure, Params, Rule, Text, parse_quarters, parse_text
 
 DOCUMENT_FORMAT = "xinshimin.policy/1"

@@ -17,7 +17,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from faker import Faker
 
@@ -195,6 +197,9 @@ def _create_logins(residents: list[Resident]) -> int:
             **scope_fields,
         )
         created += 1
+    centre = User.objects.filter(username="centre").first()
+    if centre is not None:
+        centre.user_permissions.add(*_centre_admin_site_permissions())
     for number, resident in enumerate(residents, start=1):
         username = f"resident{number}"
         if username in existing or resident.user_id is not None:
@@ -206,6 +211,16 @@ def _create_logins(residents: list[Resident]) -> int:
         resident.user = user
         created += 1
     return created
+
+
+def _centre_admin_site_permissions() -> list[Permission]:
+    """What the demo centre login may do in the Django admin: view accounts and residents, edit providers."""
+    return list(
+        Permission.objects.filter(
+            Q(content_type__app_label__in=["accounts", "residents"], codename__startswith="view_")
+            | Q(content_type__app_label="accounts", codename__in=["add_provider", "change_provider"])
+        )
+    )
 
 
 # --- population --------------------------------------------------------------------------------------

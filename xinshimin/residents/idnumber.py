@@ -111,8 +111,6 @@ Sex = Literal["M", "F"]
 class InvalidIdNumber(ValidationFailed):
     """The text is not a valid 18-character mainland ID number."""
 
-    code = "invalid_id_number"
-
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message, field="id_number", **details)
 

@@ -42,8 +42,6 @@ _CJK_RANGES: tuple[tuple[int, int], ...] = (
 class InvalidName(ValidationFailed):
     """The text is not a name as written on an identity card."""
 
-    code = "invalid_name"
-
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message, field="name", **details)
 

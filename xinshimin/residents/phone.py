@@ -24,8 +24,6 @@ _SEPARATORS = re.compile(r"[\s\u3000\-‐‑–—－()（）.．]")
 class InvalidPhone(ValidationFailed):
     """The text is not a mainland mobile number."""
 
-    code = "invalid_phone"
-
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message, field="phone", **details)
 

@@ -12,10 +12,10 @@ from xinshimin.residents.services import resident_register
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_registrations_of_one_id_number_leave_one_resident() -> None:
     centre = CentreAdminFactory()
-    town = TownFactory(code="anyang")  # an earlier transactional test may have flushed the reference data
+    town = TownFactory(code="anyang")
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
 

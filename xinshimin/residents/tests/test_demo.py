@@ -65,6 +65,8 @@ def test_build_demo_creates_one_login_per_role_and_is_repeatable() -> None:
     assert users["provider"].provider.name == "瑞安市文化旅游演艺中心"
     assert users["fund"].role == Role.FUND_OFFICER
     assert users["resident1"].check_password(DEMO_PASSWORD)
+    assert users["centre"].has_perm("residents.view_resident")
+    assert not users["centre"].has_perm("residents.change_resident")
     assert {u.resident.pk for u in User.objects.filter(username__startswith="resident")} == set(
         Resident.objects.order_by("pk").values_list("pk", flat=True)[:5]
     )

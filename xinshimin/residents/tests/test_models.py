@@ -103,3 +103,12 @@ def test_resident_properties_decrypt_and_mask() -> None:
     assert resident.birth_date == date(1992, 3, 15)
     assert resident.sex == "M"
     assert resident.age_on(date(2025, 3, 14)) == 32
+
+
+def test_factories_take_permit_and_user_options(anyang: object) -> None:
+    expired = ResidentFactory(permit__status=ResidencePermit.Status.EXPIRED)
+    assert expired.permits.get().status == "expired"
+    assert ResidentFactory(permit=None).permits.count() == 0
+    with_login = ResidentFactory(with_user=True)
+    assert with_login.user is not None and with_login.user.role == "resident"
+    assert with_login.user.resident == with_login
