@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 
+# The log scan (tests/logscan.py): the run fails if any log line carries an ID number, phone, password or token.
+pytest_plugins = ["tests.logscan"]
+
 
 @pytest.fixture
 def on_postgres() -> bool:
@@ -21,6 +24,25 @@ def _fresh_calendar_cache() -> Iterator[None]:
     calendar_cache_clear()
     yield
     calendar_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_sessions_pass_two_factor(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``client.force_login(staff)`` gives an OTP-verified session, as if the code had been entered.
+
+    Staff must enter a TOTP code after the password (xinshimin/security). Tests of other areas log staff in
+    with force_login and get past that step; to test the step itself use
+    ``xinshimin.security.testing.force_login_unverified``. Rate-limit counters start empty in every test.
+    """
+    from django.core.cache import cache
+    from django.test import Client
+
+    from xinshimin.security.testing import verified_force_login
+
+    monkeypatch.setattr(Client, "force_login", verified_force_login)
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

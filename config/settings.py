@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp import constants as csp_constants
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("XINSHIMIN_VAR_DIR", BASE_DIR / "var"))
@@ -71,6 +72,10 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "ninja",  # serves /api/docs from our own static files (the CDN copy is blocked by the CSP)
     "xinshimin.core",
     "xinshimin.audit",
     "xinshimin.accounts",
@@ -78,6 +83,7 @@ INSTALLED_APPS = [
     "xinshimin.residents",
     "xinshimin.policies",
     "xinshimin.scoring",
+    "xinshimin.notifications",
     "xinshimin.claims",
     "xinshimin.scenes",
     "xinshimin.welfare",
@@ -85,10 +91,14 @@ INSTALLED_APPS = [
     "xinshimin.integrity",
     "xinshimin.web",
     "xinshimin.api",
+    "xinshimin.security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers on every response, static files and redirects included (see "Security headers").
+    "csp.middleware.CSPMiddleware",
+    "xinshimin.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "xinshimin.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -96,9 +106,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff two-factor login: django-otp marks the session verified, ours sends unverified staff to the
+    # code step (pages) or refuses them (session API calls). See xinshimin/security/middleware.py.
+    "django_otp.middleware.OTPMiddleware",
+    "xinshimin.security.middleware.StaffOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "xinshimin.security.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -159,6 +174,7 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "id_number", "phone"]
 
+# Idle sessions end after 30 minutes: the expiry moves forward on every request.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
@@ -166,14 +182,60 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Security headers (django-csp; Permissions-Policy from xinshimin.security.middleware) -------------
+# Nothing inline: a template that needs a tiny script writes <script nonce="{{ request.csp_nonce }}">.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", csp_constants.NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+XINSHIMIN_PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# --- Staff two-factor login (django-otp, TOTP) --------------------------------------------------------
+# Clerks, reviewers, centre admins, fund officers, auditors and every Django-admin login must enter a
+# code from their authenticator app after the password; the first login enrols the app (QR code).
+XINSHIMIN_REQUIRE_STAFF_OTP = os.environ.get("XINSHIMIN_REQUIRE_STAFF_OTP", "1") == "1"
+OTP_TOTP_ISSUER = "瑞安新市民积分"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code
+
+# --- Rate limits (xinshimin/security/ratelimit.py) ------------------------------------------------------
+# "<requests>/<seconds>" per key, counted in the default cache (Redis when REDIS_URL is set: shared by
+# every worker). Beyond the limit: 429 with a Chinese message and Retry-After.
+XINSHIMIN_RATE_LIMITS_ENABLED = os.environ.get("XINSHIMIN_RATE_LIMITS_ENABLED", "1") == "1"
+XINSHIMIN_RATE_LIMITS = {
+    "login": "20/600",  # login form posts per client address (axes also locks user+address after 5 failures)
+    "otp": "10/300",  # two-factor code attempts per user
+    "api_anonymous": "120/60",  # API calls without a session or a valid token, per client address
+    "redemption": "10/60",  # welfare redemptions per user
+    "sms_code": "5/3600",  # SMS verification codes per phone number or address
+}
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+XINSHIMIN_PROXY_COUNT = int(os.environ.get("XINSHIMIN_PROXY_COUNT", "0"))
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # HTTPS only, for good: lets the domain be submitted to the browsers' HSTS preload list.
+    SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_SECURE_HSTS_PRELOAD", "1") == "1"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Production checks: `manage.py check --deploy` runs Django's and ours (xinshimin/security/checks.py:
+    # staff OTP on, a shared cache for rate limits, PostgreSQL, no unsafe CSP). Old secret keys keep
+    # signed sessions valid during a key rotation (docs/operations.md).
+    SECRET_KEY_FALLBACKS = [k for k in os.environ.get("XINSHIMIN_SECRET_KEY_FALLBACKS", "").split(",") if k]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -217,3 +279,8 @@ LOGGING = {
 
 # The jurisdiction this deployment serves.
 XINSHIMIN_JURISDICTION = os.environ.get("XINSHIMIN_JURISDICTION", "ruian")
+
+# Text messages: the class path of the SMS gateway adapter (development prints to the console).
+XINSHIMIN_SMS_BACKEND = os.environ.get(
+    "XINSHIMIN_SMS_BACKEND", "xinshimin.notifications.sms.ConsoleSmsBackend"
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .dates import age_on
 from .facts import Facts
@@ -51,25 +51,43 @@ class ItemScore:
 
     def explain(self, lang: Lang) -> str:
         """One line, e.g. "浙江省内缴纳社保 48 个月 × 0.5 = 24 分"."""
+        return self._explain((lang,))[0]
+
+    def _explain(self, langs: tuple[Lang, ...]) -> list[str]:
         item = self.item
-        variables = {
-            "label": item.label.get(lang),
-            "department": item.department.name.get(lang),
+        numbers = {
             "points": short_points(abs(self.quarters)),
             "raw": short_points(self.raw_quarters),
             "cap": short_points(item.cap_q) if item.cap_q is not None else "",
         }
-        if not self.has_data:
-            return render(item.missing_text, lang, variables)
-        assert self.measure is not None
-        variables.update(item.rule.variables(self.measure[2], lang))
-        template = item.explain
-        if self.raw_quarters == 0 and item.explain_zero is not None:
-            template = item.explain_zero
-        line = render(template, lang, variables)
-        if self.capped:
-            line += render(item.capped_text, lang, variables)
-        return line
+        has_data = self.has_data
+        template = item.missing_text
+        if has_data:
+            template = item.explain
+            if self.raw_quarters == 0 and item.explain_zero is not None:
+                template = item.explain_zero
+        lines = []
+        for lang in langs:
+            variables = {
+                "label": item.label.get(lang),
+                "department": item.department.name.get(lang),
+                **numbers,
+            }
+            if not has_data:
+                lines.append(render(template, lang, variables))
+                continue
+            assert self.measure is not None
+            variables.update(item.rule.variables(self.measure[2], lang))
+            line = render(template, lang, variables)
+            if self.capped:
+                line += render(item.capped_text, lang, variables)
+            lines.append(line)
+        return lines
+
+    def explain_both(self) -> tuple[str, str]:
+        """(Chinese, English)."""
+        zh, en = self._explain(("zh", "en"))
+        return zh, en
 
     @property
     def zh(self) -> str:
@@ -175,10 +193,11 @@ class Score:
 
     def items_json(self) -> dict[str, dict[str, str]]:
         """code → {points, zh, en}: what a snapshot stores so that it keeps explaining itself."""
-        return {
-            result.code: {"points": format_points(result.quarters), "zh": result.zh, "en": result.en}
-            for result in self.items
-        }
+        out = {}
+        for result in self.items:
+            zh, en = result.explain_both()
+            out[result.code] = {"points": format_points(result.quarters), "zh": zh, "en": en}
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -245,8 +264,7 @@ def evaluate(facts: Facts, policy: PolicyVersion, *, as_of: dt.date, birth_date:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class QuarterScore:
+class QuarterScore(NamedTuple):
     """The numbers of a score only (no explanations), for batch work: quarter points throughout,
     ``items`` in the policy's item order, deductions negative."""
 
@@ -255,26 +273,35 @@ class QuarterScore:
     common_q: int
     local_q: int
     deductions_q: int
-    items: tuple[int, ...]
+    items: list[int]
 
 
 def evaluate_quarters(
-    facts: Facts, policy: PolicyVersion, *, as_of: dt.date, birth_date: dt.date | None
+    facts: Facts,
+    policy: PolicyVersion,
+    *,
+    as_of: dt.date,
+    birth_date: dt.date | None,
+    present: tuple[str, ...] | None = None,
 ) -> QuarterScore:
-    """Same numbers as ``evaluate``, without building explanations (the batch command's path)."""
+    """Same numbers as ``evaluate``, without explanations: the batch command's path.
+
+    ``present``: the names of the fields that are not ``None`` if the caller knows them (the exchange
+    parser does); only their items are measured, the others keep the result of "no fact".
+    """
     ctx = Context(as_of, age_on(birth_date, as_of) if birth_date is not None else None)
-    items: list[int] = []
-    sums = [0, 0, 0]
-    for _item, measure_fn, cap, group in policy.plan:
+    plan = policy.quick_plan
+    items = list(plan.absent_items)
+    sums = list(plan.absent_sums)
+    if present is None:
+        present = tuple(name for name in plan.by_field if getattr(facts, name) is not None)
+    for index, measure_fn, cap, group, absent in plan.steps(present):
         measure = measure_fn(facts, ctx)
-        if measure is None:
-            items.append(0)
-            continue
-        points = measure[0]
-        if cap is not None and points > cap:
+        points = 0 if measure is None else measure[0]
+        if points > cap:
             points = cap
-        sums[group] += points
-        items.append(-points if group == 2 else points)
+        sums[group] += points - absent
+        items[index] = -points if group == 2 else points
     common = _group_cap(policy, "common", sums[0])
     local = _group_cap(policy, "local", sums[1])
     deductions = _group_cap(policy, "deduction", sums[2])
@@ -285,5 +312,5 @@ def evaluate_quarters(
         common_q=common,
         local_q=local,
         deductions_q=deductions,
-        items=tuple(items),
+        items=items,
     )

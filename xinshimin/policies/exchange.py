@@ -19,9 +19,8 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from xinshimin.core.errors import DomainError
 
@@ -55,13 +54,15 @@ class IdInfo(Protocol):
 IdParser = Callable[[str], IdInfo]
 
 
-@dataclass(frozen=True, slots=True)
-class ExchangeRecord:
+class ExchangeRecord(NamedTuple):
+    """One parsed line. ``present`` names the facts fields the line gave (not null)."""
+
     id_number: str
     name: str
     as_of: dt.date | None
     facts: Facts
     birth_date: dt.date
+    present: tuple[str, ...] = ()
 
 
 def _reject_constant(name: str) -> Any:
@@ -70,6 +71,7 @@ def _reject_constant(name: str) -> Any:
 
 # One decoder for every line: exact decimals for numbers with a fraction, NaN/Infinity refused.
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _show(value: Any) -> str:
@@ -296,6 +298,10 @@ def parse_fact_value(kind: str, value: Any) -> Any:
 
 def parse_facts(data: Any) -> Facts:
     """The ``facts`` object of a line (or of a stored record) as ``Facts``."""
+    return _parse_facts(data)[0]
+
+
+def _parse_facts(data: Any) -> tuple[Facts, tuple[str, ...]]:
     if type(data) is not dict:
         raise ExchangeError("facts", f"应为 JSON 对象，收到 {_show(data)}")
     values: dict[str, Any] = {}
@@ -306,7 +312,7 @@ def parse_facts(data: Any) -> Facts:
             raise ExchangeError(key, f"未知字段。允许的字段：{_FACT_FIELDS_TEXT}")
         if value is not None:
             values[key] = parser(key, value)
-    return Facts(**values)
+    return Facts(**values), tuple(values)
 
 
 def parse_exchange_object(data: Any, *, parse_id: IdParser) -> ExchangeRecord:
@@ -334,12 +340,20 @@ def parse_exchange_object(data: Any, *, parse_id: IdParser) -> ExchangeRecord:
     as_of = None if raw_as_of is None else parse_date("as_of", raw_as_of)
     if "facts" not in data:
         raise ExchangeError("facts", "缺少 facts 对象（没有任何事实时请写 {}）")
-    return ExchangeRecord(identity.value, name, as_of, parse_facts(data["facts"]), identity.birth_date)
+    facts, present = _parse_facts(data["facts"])
+    return ExchangeRecord(identity.value, name, as_of, facts, identity.birth_date, present)
 
 
 def decode_line(line: str | bytes) -> Any:
     """JSON-decode one line; ``ExchangeError`` if it is not JSON."""
     text = line.decode("utf-8") if isinstance(line, bytes) else line
+    try:
+        # The scanner directly (what ``decode`` calls after skipping whitespace); any doubt → ``decode``.
+        value, end = _SCAN(text, 0)
+        if end == len(text) or not text[end:].strip():
+            return value
+    except (StopIteration, ValueError):
+        pass
     try:
         return _DECODER.decode(text)
     except ValueError as error:

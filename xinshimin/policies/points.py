@@ -60,9 +60,17 @@ def format_points(quarters: int) -> str:
 
 def short_points(quarters: int) -> str:
     """96 → ``"24"``, 81 → ``"20.25"``, 2 → ``"0.5"``: how numbers read inside an explanation."""
-    sign = "-" if quarters < 0 else ""
-    whole, part = divmod(abs(quarters), QUARTERS_PER_POINT)
-    return f"{sign}{whole}{_SHORT[part]}"
+    text = _SHORT_CACHE.get(quarters)
+    if text is None:
+        sign = "-" if quarters < 0 else ""
+        whole, part = divmod(abs(quarters), QUARTERS_PER_POINT)
+        text = f"{sign}{whole}{_SHORT[part]}"
+        if len(_SHORT_CACHE) < 20_000:
+            _SHORT_CACHE[quarters] = text
+    return text
+
+
+_SHORT_CACHE: dict[int, str] = {}
 
 
 def short_decimal(value: Decimal | int) -> str:

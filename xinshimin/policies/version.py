@@ -19,7 +19,17 @@ from typing import Any, Literal
 from .errors import PolicyDocumentError
 from .facts import Facts
 from .points import short_points
-from .rules import RULE_KINDS, Context, InvalidParams, Measure, Params, Rule, Text, parse_quarters, parse_text
+from .rules import (
+    RULE_KINDS,
+    Context,
+    InvalidParams,
+    Measure,
+    Params,
+    Rule,
+    Text,
+    parse_quarters,
+    parse_text,
+)
 
 DOCUMENT_FORMAT = "xinshimin.policy/1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -91,6 +101,55 @@ class Item:
     capped_text: Text = field(default=Text("", ""), compare=False, repr=False)
 
 
+MeasureFn = Callable[[Facts, Context], Measure | None]
+# (item index, measure, cap (a huge number for none), group index, points when the field is absent)
+QuickStep = tuple[int, MeasureFn, int, int, int]
+_NO_CAP = 1 << 62
+
+
+class QuickPlan:
+    """How ``evaluate_quarters`` walks a version: start from the result of a person without any facts,
+    then measure only the items whose field is present (and the age, which has no field)."""
+
+    __slots__ = ("_steps", "absent_items", "absent_sums", "always", "by_field")
+
+    def __init__(self, items: tuple[Item, ...]) -> None:
+        nothing = Facts()
+        ctx = Context(dt.date(2000, 1, 1), None)
+        absent_items: list[int] = []
+        absent_sums = [0, 0, 0]
+        by_field: dict[str, list[QuickStep]] = {}
+        always: list[QuickStep] = []
+        for index, item in enumerate(items):
+            group = GROUPS.index(item.group)
+            cap = _NO_CAP if item.cap_q is None else item.cap_q
+            measure = item.rule.measure(nothing, ctx)
+            absent = 0 if measure is None else min(measure[0], cap)
+            absent_items.append(-absent if group == 2 else absent)
+            absent_sums[group] += absent
+            step: QuickStep = (index, item.rule.measure, cap, group, absent)
+            if item.rule.field is None:
+                always.append(step)
+            else:
+                by_field.setdefault(item.rule.field, []).append(step)
+        self.absent_items = tuple(absent_items)
+        self.absent_sums = tuple(absent_sums)
+        self.always = tuple(always)
+        self.by_field = {name: tuple(steps) for name, steps in by_field.items()}
+        self._steps: dict[tuple[str, ...], list[QuickStep]] = {}
+
+    def steps(self, present: tuple[str, ...]) -> list[QuickStep]:
+        """The steps for a person with these fields present (remembered: a batch repeats few sets)."""
+        steps = self._steps.get(present)
+        if steps is None:
+            by_field = self.by_field
+            steps = [step for name in present for step in by_field.get(name, ())]
+            steps.extend(self.always)
+            if len(self._steps) < 10_000:
+                self._steps[present] = steps
+        return steps
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyVersion:
     jurisdiction: str
@@ -106,9 +165,10 @@ class PolicyVersion:
     # Derived in __post_init__: the items in order, and what evaluation needs per item
     # (the rule's measure, the cap, the group: 0 common, 1 local, 2 deduction).
     item_list: tuple[Item, ...] = field(default=(), init=False, compare=False, repr=False)
-    plan: tuple[tuple[Item, Callable[[Facts, Context], Measure | None], int | None, int], ...] = field(
+    plan: tuple[tuple[Item, MeasureFn, int | None, int], ...] = field(
         default=(), init=False, compare=False, repr=False
     )
+    quick_plan: QuickPlan = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         items = tuple(self.items.values())
@@ -118,6 +178,7 @@ class PolicyVersion:
             "plan",
             tuple((item, item.rule.measure, item.cap_q, GROUPS.index(item.group)) for item in items),
         )
+        object.__setattr__(self, "quick_plan", QuickPlan(items))
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -61,7 +61,7 @@ def test_evaluate_quarters_agrees_with_evaluate() -> None:
     record = parse_exchange_line(json.dumps(WORKED_EXAMPLE, ensure_ascii=False), parse_id=parse_id_number)
     full = evaluate(record.facts, policy(), as_of=AS_OF, birth_date=record.birth_date)
     quick = evaluate_quarters(record.facts, policy(), as_of=AS_OF, birth_date=record.birth_date)
-    assert quick.items == tuple(i.quarters for i in full.items)
+    assert quick.items == [i.quarters for i in full.items]
     assert (quick.total_q, quick.common_q, quick.local_q, quick.deductions_q) == (
         full.total_q,
         full.common_q,

@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from xinshimin.accounts.tests.factories import TEST_PASSWORD
 from xinshimin.audit.models import AuditEvent
+from xinshimin.security.otp import current_code
+from xinshimin.security.testing import otp_device
 from xinshimin.residents.tests.factories import (
     AuditorFactory,
     CentreAdminFactory,
@@ -197,4 +199,10 @@ def test_login_with_right_password_reaches_workbench(people):
         reverse("web:login"), {"username": people["clerk_a"].username, "password": TEST_PASSWORD}, follow=True
     )
     assert response.status_code == 200
+    # Staff enter their authenticator code after the password (xinshimin/security), then the workbench opens.
+    otp_step = response.redirect_chain[-1][0]
+    assert otp_step.startswith(reverse("security:otp"))
+    code = current_code(otp_device(people["clerk_a"]))
+    response = client.post(otp_step, {"code": code}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("web:workbench")
     assert "我的工作台" in response.content.decode()

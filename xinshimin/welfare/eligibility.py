@@ -1,0 +1,73 @@
+"""Who may redeem an offer: the one place that decides it (``offer_eligibility``).
+
+Rules [GUIDE 七(二); spec §5]: anyone holding a residence permit that counts for points on the day of the
+request, with points above 0, may redeem. Redeeming never deducts points. A ban (3 years after fraud,
+spec §5 "Audits and fraud") is checked here too, once the integrity app provides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinshimin.residents.models import ResidencePermit, Resident
+
+from .models import Offer
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    ok: bool
+    reason: str = ""
+    code: str = ""
+
+
+ELIGIBLE = Eligibility(ok=True)
+
+
+def resident_points(resident: Resident, *, on: date) -> Decimal | None:
+    """The resident's total points as of ``on`` (the latest score computed on or before that day), or None."""
+    from xinshimin.scoring.models import ScoreSnapshot
+
+    total = (
+        ScoreSnapshot.objects.filter(resident_id=resident.pk, as_of__lte=on)
+        .order_by("-as_of", "-computed_at", "-id")
+        .values_list("total", flat=True)
+        .first()
+    )
+    return total
+
+
+def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Eligibility:
+    """May ``resident`` redeem ``offer`` at the moment ``at``? ``reason`` says why not and what to do.
+
+    Time windows, stock and the per-person limit are not eligibility: the redemption service answers
+    those itself. This function only reads.
+    """
+    on = timezone.localdate(at)
+    has_permit = ResidencePermit.objects.scoring(on).filter(resident_id=resident.pk).exists()
+    if not has_permit:
+        return Eligibility(
+            ok=False,
+            code="no_valid_permit",
+            reason=_(
+                "您没有有效的浙江省居住证（在瑞安签发、有效或待签注），暂不能参加积分福利兑换。"
+                "请先到居住地派出所或乡镇街道新居民服务窗口申领或续签居住证。"
+            ),
+        )
+    points = resident_points(resident, on=on)
+    if points is None or points <= 0:
+        return Eligibility(
+            ok=False,
+            code="no_points",
+            reason=_(
+                "您目前没有积分（积分需大于 0 才能兑换）。请在“我的积分”中查看各项指标，"
+                "缺少的材料可在集中审核期内申报。"
+            ),
+        )
+    # A ban check (integrity: no points services for 3 years after fraud) belongs here.
+    return ELIGIBLE
