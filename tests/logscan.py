@@ -174,8 +174,23 @@ class LogScanPlugin:
             if isinstance(handler, logging.Handler) and handler.level == logging.NOTSET:
                 handler.setLevel(level)
 
+    def ensure_installed(self) -> None:
+        """django.setup() (e.g. importing config.wsgi) reconfigures logging and drops our handler."""
+        root = logging.getLogger()
+        if self.handler is not None and self.handler not in root.handlers:
+            filters, formatter = project_handler_chain()
+            self.handler.filters = list(filters)
+            self.handler.setFormatter(formatter)
+            for existing in root.handlers:
+                if existing.level == logging.NOTSET:
+                    existing.setLevel(self.root_level)
+                    self.lowered.append(existing)
+            root.addHandler(self.handler)
+        root.setLevel(logging.DEBUG)
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        self.ensure_installed()
         if self.handler is not None:
             self.handler.current_test = item.nodeid
         try:

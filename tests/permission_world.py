@@ -62,6 +62,7 @@ class World:
     resident_a: Resident
     resident_b: Resident
     extra: dict[str, Any] = field(default_factory=dict)
+    admin_models_with_rows: set[str] = field(default_factory=set)
     _values: dict[str, Values] = field(default_factory=dict)
 
     def values(self, kind: str) -> Values:
@@ -95,7 +96,9 @@ def build_world() -> World:
     town_a, town_b = TownFactory(code=TOWN_A), TownFactory(code=TOWN_B)
     resident_a = ResidentFactory(town=town_a, with_user=True, id_number=ID_A, phone=PHONE_A, name="张小三")
     resident_b = ResidentFactory(town=town_b, with_user=True)
-    provider_user = ProviderUserFactory(username="matrix_provider", provider=ProviderFactory(name="瑞安博物馆"))
+    provider_user = ProviderUserFactory(
+        username="matrix_provider", provider=ProviderFactory(name="瑞安博物馆")
+    )
     users: dict[str, User | None] = {
         "anonymous": None,
         "resident": resident_a.user,
@@ -109,7 +112,13 @@ def build_world() -> World:
         "admin": _administrator(),
     }
     assert users["resident"] is not None and users["resident"].role == Role.RESIDENT
-    return World(users=users, resident_a=resident_a, resident_b=resident_b)
+    world = World(users=users, resident_a=resident_a, resident_b=resident_b)
+    for kind in KINDS:  # every object now, so that each role's run sees the same world
+        world.values(kind)
+    world.admin_models_with_rows = {
+        model._meta.label_lower for model in apps.get_models() if model._default_manager.exists()
+    }
+    return world
 
 
 def _reviewer(username: str, department: str) -> User:
@@ -163,7 +172,14 @@ def build_claim(world: World) -> Values:
             consent=True,
         )
         evidence = claim.evidence.get()
-        return {"pk": claim.pk, "claim_id": claim.pk, "evidence_pk": evidence.pk, "evidence_id": evidence.pk}
+        return {
+            "pk": claim.pk,
+            "claim_id": claim.pk,
+            "evidence_pk": evidence.pk,
+            "evidence_id": evidence.pk,
+            "reference": claim.reference,  # public tracking: reference + last 4 of the ID number
+            "id_last4": resident.id_number[-4:],
+        }
 
     return Values(
         file(world.resident_a, "clerk_a", CLAIM_ITEM_X, 48),
@@ -248,7 +264,11 @@ def build_scene(world: World) -> Values:
 
 def build_notice(world: World) -> Values:
     scenes = _scenes(world)
-    values = {"scene_pk": scenes["scene"].pk, "scene_id": scenes["scene"].pk, "version": scenes["notice"].version}
+    values = {
+        "scene_pk": scenes["scene"].pk,
+        "scene_id": scenes["scene"].pk,
+        "version": scenes["run"].version,
+    }
     return Values(values, values, sided=False)
 
 
@@ -259,9 +279,7 @@ def build_run(world: World) -> Values:
 
 def build_application(world: World) -> Values:
     applications = _scenes(world)["applications"]
-    return Values(
-        *({"pk": applications[s].pk, "application_id": applications[s].pk} for s in ("a", "b"))
-    )
+    return Values(*({"pk": applications[s].pk, "application_id": applications[s].pk} for s in ("a", "b")))
 
 
 def build_check(world: World) -> Values:
@@ -373,7 +391,39 @@ def build_ledger_entry(world: World) -> Values:
     return Values({"pk": entry.pk}, {"pk": entry.pk}, sided=False)
 
 
+def build_admin_app(world: World) -> Values:
+    values = {"app_label": "residents"}
+    return Values(values, values, sided=False)
+
+
+def build_admin_view_on_site(world: World) -> Values:
+    from django.contrib.contenttypes.models import ContentType
+
+    values = {
+        "content_type_id": ContentType.objects.get_for_model(Resident).pk,
+        "object_id": world.resident_a.pk,
+    }
+    return Values(values, values, sided=False)
+
+
+def build_scene_applicant(world: World) -> Values:
+    scene = _scenes(world)["scene"]
+    return Values(
+        {"scene_id": scene.pk, "resident_id": world.resident_a.pk},
+        {"scene_id": scene.pk, "resident_id": world.resident_b.pk},
+    )
+
+
+def build_unknown_path(world: World) -> Values:
+    values = {"url": "no-such-page/"}
+    return Values(values, values, sided=False)
+
+
 KINDS: dict[str, Callable[[World], Values]] = {
+    "scene_applicant": build_scene_applicant,
+    "unknown_path": build_unknown_path,
+    "admin_app": build_admin_app,
+    "admin_view_on_site": build_admin_view_on_site,
     "resident": build_resident,
     "year": build_year,
     "claim": build_claim,
@@ -391,4 +441,35 @@ KINDS: dict[str, Callable[[World], Values]] = {
     "case_evidence": build_case_evidence,
     "donation": build_donation,
     "ledger_entry": build_ledger_entry,
+}
+
+
+# Request bodies for API operations whose minimal schema-valid body would not reach the permission check
+# (a clerk names the resident they act for …). The function gets the side's values of the row's kind.
+API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "POST /api/claims": lambda v: {
+        "kind": "claim",
+        "item_code": CLAIM_ITEM_X,
+        "value": "48",
+        "resident_id": v["resident_id"],
+        "consent": "true",
+    },
+    "POST /api/scenes/{scene_id}/applications": lambda v: {
+        "resident_id": v["resident_id"],
+        "stage": "grade1",
+    },
+    "POST /api/charity/donations": lambda v: {
+        "donor_kind": "organisation",
+        "amount": "100",
+        "donor_name": "瑞安某商会",
+    },
+    "POST /api/charity/cases/{case_id}/verifications": lambda v: {
+        "checked": "查看住院病历与费用清单，电话联系所在单位。",
+        "found": "情况属实。",
+        "finding": "confirmed",
+    },
+    "POST /api/charity/cases/{case_id}/decision": lambda v: {
+        "outcome": "approved",
+        "reason": "经两人核实，情况属实，符合救助条件。",
+    },
 }

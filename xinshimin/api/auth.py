@@ -27,4 +27,16 @@ class TokenAuth(HttpBearer):
         return user
 
 
-session_or_token = [SessionAuth(), TokenAuth()]
+class BrowserSessionAuth(SessionAuth):
+    """The browser's session, with ninja's CSRF check — but only when there is a session cookie: a request
+    without one carries no ambient credential to forge (ninja would otherwise refuse a department
+    system's bearer-token POST with "CSRF check Failed" before the token is even looked at)."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
+# The token first: a request that brings one is a system's call, whatever cookies it also carries.
+session_or_token = [TokenAuth(), BrowserSessionAuth()]

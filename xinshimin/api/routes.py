@@ -47,6 +47,12 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, body, status=404)
 
 
+@api.exception_handler(OverflowError)
+def on_id_out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id beyond the database's integer range (SQLite cannot even bind it): no such record.
+    return on_not_found(request, Http404())
+
+
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     body = {"error": {"code": "unauthenticated", "message": _("请先登录，或在请求头中提供有效的接口令牌。")}}

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinshimin.accounts.access import is_role
 from xinshimin.accounts.models import Role
@@ -220,17 +221,17 @@ class TimelineStep:
     late: bool = False
 
 
-_ACTION_TITLES = {
-    "file": "提交申报",
-    "start_review": "部门开始审核",
-    "request_evidence": "要求补充材料",
-    "supply_evidence": "已补充材料",
-    "approve": "审核通过",
-    "reject": "审核未通过",
-    "withdraw": "申请人撤回",
-    "lapse": "视为放弃",
-    "recheck_request": "申请复核",
-    "recheck_decide": "复核结果",
+_ACTION_TITLES: dict[str, Any] = {
+    "file": gettext_lazy("提交申报"),
+    "start_review": gettext_lazy("部门开始审核"),
+    "request_evidence": gettext_lazy("要求补充材料"),
+    "supply_evidence": gettext_lazy("已补充材料"),
+    "approve": gettext_lazy("审核通过"),
+    "reject": gettext_lazy("审核未通过"),
+    "withdraw": gettext_lazy("申请人撤回"),
+    "lapse": gettext_lazy("视为放弃"),
+    "recheck_request": gettext_lazy("申请复核"),
+    "recheck_decide": gettext_lazy("复核结果"),
 }
 
 
@@ -243,7 +244,7 @@ def claim_timeline(claim: Claim, *, today: date | None = None) -> list[TimelineS
     today = today or timezone.localdate()
     steps = [
         TimelineStep(
-            title=_(_ACTION_TITLES.get(event.action, event.action)),
+            title=str(_ACTION_TITLES.get(event.action, event.action)),
             note=event.note,
             actor=event.actor_label,
             at=event.at,

@@ -295,16 +295,18 @@ def evaluate_quarters(
     sums = list(plan.absent_sums)
     if present is None:
         present = tuple(name for name in plan.by_field if getattr(facts, name) is not None)
-    for index, measure_fn, cap, group, absent in plan.steps(present):
-        measure = measure_fn(facts, ctx)
-        points = 0 if measure is None else measure[0]
-        if points > cap:
+    for index, points_fn, cap, group, absent in plan.steps(present):
+        points = points_fn(facts, ctx)
+        if points is None:
+            points = 0
+        elif points > cap:
             points = cap
         sums[group] += points - absent
         items[index] = -points if group == 2 else points
-    common = _group_cap(policy, "common", sums[0])
-    local = _group_cap(policy, "local", sums[1])
-    deductions = _group_cap(policy, "deduction", sums[2])
+    common_cap, local_cap, deductions_cap = plan.group_caps
+    common = min(sums[0], common_cap)
+    local = min(sums[1], local_cap)
+    deductions = min(sums[2], deductions_cap)
     raw_total = common + local - deductions
     return QuarterScore(
         total_q=max(raw_total, policy.floor_q),

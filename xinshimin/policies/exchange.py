@@ -301,17 +301,58 @@ def parse_facts(data: Any) -> Facts:
     return _parse_facts(data)[0]
 
 
+# Fast paths for the commonest valid scalar values (a batch file has millions): the field's type, and
+# for a level field the one-value tuple for each allowed value. Anything else goes to the full parser,
+# which accepts the same values and explains the others.
+_COUNT, _DATE, _FLAG, _LEVELS = 1, 2, 3, 4
+_FAST_KIND = {
+    name: {
+        FieldType.COUNT: _COUNT,
+        FieldType.DATE: _DATE,
+        FieldType.FLAG: _FLAG,
+        FieldType.LEVELS: _LEVELS,
+    }.get(spec.type, 0)
+    for name, spec in FIELD_SPECS.items()
+}
+_LEVEL_TUPLES = {
+    name: {str(choice): (str(choice),) for choice in spec.choices}
+    for name, spec in FIELD_SPECS.items()
+    if spec.type is FieldType.LEVELS
+}
+
+
 def _parse_facts(data: Any) -> tuple[Facts, tuple[str, ...]]:
     if type(data) is not dict:
         raise ExchangeError("facts", f"应为 JSON 对象，收到 {_show(data)}")
     values: dict[str, Any] = {}
     parsers = FIELD_PARSERS
+    fast_kind = _FAST_KIND
+    dates = _DATE_CACHE
     for key, value in data.items():
-        parser = parsers.get(key)
-        if parser is None:
+        kind = fast_kind.get(key)
+        if kind is None:
             raise ExchangeError(key, f"未知字段。允许的字段：{_FACT_FIELDS_TEXT}")
-        if value is not None:
-            values[key] = parser(key, value)
+        if value is None:
+            continue
+        if kind == _COUNT:
+            if type(value) is int and value >= 0:
+                values[key] = value
+                continue
+        elif kind == _DATE:
+            cached = dates.get(value) if type(value) is str else None
+            if cached is not None:
+                values[key] = cached
+                continue
+        elif kind == _FLAG:
+            if type(value) is bool:
+                values[key] = value
+                continue
+        elif kind == _LEVELS and type(value) is str:
+            level = _LEVEL_TUPLES[key].get(value)
+            if level is not None:
+                values[key] = level
+                continue
+        values[key] = parsers[key](key, value)
     return Facts(**values), tuple(values)
 
 

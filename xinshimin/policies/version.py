@@ -25,10 +25,12 @@ from .rules import (
     InvalidParams,
     Measure,
     Params,
+    PointsFn,
     Rule,
     Text,
     parse_quarters,
     parse_text,
+    points_function,
 )
 
 DOCUMENT_FORMAT = "xinshimin.policy/1"
@@ -102,8 +104,8 @@ class Item:
 
 
 MeasureFn = Callable[[Facts, Context], Measure | None]
-# (item index, measure, cap (a huge number for none), group index, points when the field is absent)
-QuickStep = tuple[int, MeasureFn, int, int, int]
+# (item index, points function, cap (a huge number for none), group index, points when the field is absent)
+QuickStep = tuple[int, PointsFn, int, int, int]
 _NO_CAP = 1 << 62
 
 
@@ -111,9 +113,15 @@ class QuickPlan:
     """How ``evaluate_quarters`` walks a version: start from the result of a person without any facts,
     then measure only the items whose field is present (and the age, which has no field)."""
 
-    __slots__ = ("_steps", "absent_items", "absent_sums", "always", "by_field")
+    __slots__ = ("_steps", "absent_items", "absent_sums", "always", "by_field", "group_caps")
 
-    def __init__(self, items: tuple[Item, ...]) -> None:
+    def __init__(self, items: tuple[Item, ...], groups: Mapping[Group, GroupSpec]) -> None:
+        caps = [groups[g].cap_q for g in GROUPS]
+        self.group_caps: tuple[int, int, int] = (
+            _NO_CAP if caps[0] is None else caps[0],
+            _NO_CAP if caps[1] is None else caps[1],
+            _NO_CAP if caps[2] is None else caps[2],
+        )
         nothing = Facts()
         ctx = Context(dt.date(2000, 1, 1), None)
         absent_items: list[int] = []
@@ -127,7 +135,7 @@ class QuickPlan:
             absent = 0 if measure is None else min(measure[0], cap)
             absent_items.append(-absent if group == 2 else absent)
             absent_sums[group] += absent
-            step: QuickStep = (index, item.rule.measure, cap, group, absent)
+            step: QuickStep = (index, points_function(item.rule), cap, group, absent)
             if item.rule.field is None:
                 always.append(step)
             else:
@@ -178,7 +186,7 @@ class PolicyVersion:
             "plan",
             tuple((item, item.rule.measure, item.cap_q, GROUPS.index(item.group)) for item in items),
         )
-        object.__setattr__(self, "quick_plan", QuickPlan(items))
+        object.__setattr__(self, "quick_plan", QuickPlan(items, self.groups))
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from xinshimin.core.errors import NotFound
 from xinshimin.policies import to_quarters
 
 from . import gates, ranking
+from .access import may_receive_final_list
 from .models import (
     Application,
     ApplicationCheck,
@@ -30,7 +31,6 @@ from .models import (
     Scene,
 )
 from .receipts import receipt_normalise
-from .services import may_receive_final_list
 
 # --- scenes ---------------------------------------------------------------------------------------------
 
@@ -168,9 +168,17 @@ class Step:
     lines: list[str] = field(default_factory=list)
 
 
-def application_timeline(application: Application) -> list[Step]:
+def visible_checks(application: Application, viewer: Any = None) -> QuerySet[ApplicationCheck]:
+    """The checks of an application a viewer may read: a reviewer only their own department's."""
+    rows = application.checks.select_related("department").order_by("id")
+    if is_role(viewer, Role.REVIEWER):
+        rows = rows.filter(department_id=viewer.department_id)
+    return rows
+
+
+def application_timeline(application: Application, *, viewer: Any = None) -> list[Step]:
     """The steps of an application with their dates: submitted, under review, ranked, notice, final,
-    outcome; failed steps say why."""
+    outcome; failed steps say why. A reviewer ``viewer`` sees the check lines of their department only."""
     scene = application.scene
     steps = [
         Step(
@@ -185,7 +193,7 @@ def application_timeline(application: Application) -> list[Step]:
     if application.status == Application.Status.WITHDRAWN:
         steps.append(Step("withdrawn", _("已撤回"), "failed", application.withdrawn_at))
         return steps
-    checks = list(application.checks.select_related("department").order_by("id"))
+    checks = list(visible_checks(application, viewer))
     failed = [c for c in checks if c.result == ApplicationCheck.Result.FAIL]
     review_lines = [
         f"{gates.check_label(c.code)}（{c.department.name}）：{c.get_result_display()}"

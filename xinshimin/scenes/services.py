@@ -24,12 +24,13 @@ from xinshimin.accounts.models import Department, Role
 from xinshimin.audit.services import audit_record
 from xinshimin.core.errors import Conflict, NotFound, ValidationFailed
 from xinshimin.core.masking import mask_name
-from xinshimin.policies import to_quarters
+from xinshimin.policies import format_points, to_quarters
 from xinshimin.residents.models import HouseholdMember, ResidencePermit, Resident
 from xinshimin.scoring.models import Fact, PolicyRecord
 from xinshimin.workdays.calendar import add_working_days
 
 from . import gates, ranking, scores
+from .access import may_decide_check, may_decide_objection, may_receive_final_list
 from .models import (
     Application,
     ApplicationCheck,
@@ -40,7 +41,7 @@ from .models import (
     RankingRun,
     Scene,
 )
-from .receipts import receipt_code
+from .receipts import receipt_signer
 
 NOTICE_WORKING_DAYS = 5
 SCHOOL_DEFAULT_TOP_N = 30
@@ -50,8 +51,6 @@ DEFAULT_REQUIRED_DATA = {
     Scene.Kind.SCHOOL: ["child", "stage"],
     Scene.Kind.HOUSING: ["declarations"],
 }
-# The department that receives the final list (and records outcomes), by scene kind.
-RECEIVING_DEPARTMENT = {Scene.Kind.SCHOOL: "education", Scene.Kind.HOUSING: "housing"}
 
 
 class GatesFailed(ValidationFailed):
@@ -107,25 +106,6 @@ def _permit_view(resident: Resident, on: dt.date) -> gates.PermitView | None:
 
 def _current_run(scene: Scene) -> RankingRun | None:
     return scene.runs.exclude(status=RankingRun.Status.SUPERSEDED).first()
-
-
-def receiving_department_codes(scene: Scene) -> set[str]:
-    """Departments that receive the final list and record outcomes: education for school places, housing
-    for the subsidy, the responsible departments of other scenes."""
-    code = RECEIVING_DEPARTMENT.get(scene.kind)  # type: ignore[call-overload]
-    if code:
-        return {code}
-    return set(scene.departments.values_list("code", flat=True))
-
-
-def may_receive_final_list(actor: Any, scene: Scene) -> bool:
-    if is_role(actor, Role.CENTRE_ADMIN, Role.AUDITOR):
-        return True
-    return (
-        is_role(actor, Role.REVIEWER)
-        and actor.department is not None
-        and actor.department.code in receiving_department_codes(scene)
-    )
 
 
 # --- scenes --------------------------------------------------------------------------------------------
@@ -538,12 +518,6 @@ def application_withdraw(*, actor: Any, application: Application) -> Application
     return application
 
 
-def may_decide_check(actor: Any, check: ApplicationCheck) -> bool:
-    if actor is None or is_role(actor, Role.CENTRE_ADMIN):
-        return True
-    return is_role(actor, Role.REVIEWER) and actor.department_id == check.department_id
-
-
 def check_decide(*, actor: Any, check: ApplicationCheck, passed: bool, reason: str) -> ApplicationCheck:
     """A department reviewer records one check with a reason. When the last check of an application is
     decided, the application becomes eligible (all passed) or rejected (any failed)."""
@@ -615,25 +589,29 @@ class _Payload:
 
 
 def _parse_date(value: Any) -> dt.date | None:
+    """A date column, or a stored fact value (an ISO date string, possibly still JSON-quoted)."""
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
+            return dt.date.fromisoformat(value.strip('"'))
         except ValueError:
             return None
     return None
 
 
-def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
-    """The eligible applications of a scene as ranking entries, with their snapshots at (policy, as_of).
+def _quarters(value: Decimal | str | int) -> int:
+    """Points (a Decimal, or a decimal string from the snapshot's JSON) → exact quarter points."""
+    quarters = (Decimal(value) if isinstance(value, str) else value) * 4
+    whole = int(quarters)
+    if whole != quarters:
+        raise ValueError(f"{value} is not a multiple of 0.25")
+    return whole
 
-    Missing snapshots are computed first, in bulk. One query reads everything else.
-    """
-    eligible = Application.objects.filter(scene=scene, status=Application.Status.ELIGIBLE)
-    scores.snapshots_ensure(
-        policy=scene.policy, as_of=scene.as_of, resident_ids=eligible.values_list("resident_id", flat=True)
-    )
+
+def _entry_rows(scene: Scene, eligible: Any) -> Iterable[tuple[Any, ...]]:
+    """One tuple per eligible application: id, number, submitted_at, name, masked ID, snapshot id, total,
+    social-insurance points, registration date (fact), registration date (permit)."""
     permit_registered = (
         ResidencePermit.objects.filter(resident_id=OuterRef("resident_id"), issued_on__lte=scene.as_of)
         .order_by("-issued_on", "-id")
@@ -669,10 +647,33 @@ def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
         )
         .order_by()
     )
+    if connection.vendor != "postgresql":
+        return rows.iterator(chunk_size=5000)  # type: ignore[no-any-return]
+    # PostgreSQL returns exactly the Python types the ORM would (Decimal, aware datetimes in UTC, dates;
+    # the JSON fact as its text), so read the rows straight from the cursor: the ORM's per-row converters
+    # cost more than the query. JIT compilation costs more than it saves for this single pass.
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if not connection.get_autocommit():
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, params)
+        fetched: list[tuple[Any, ...]] = cursor.fetchall()
+        return fetched
+
+
+def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
+    """The eligible applications of a scene as ranking entries, with their snapshots at (policy, as_of).
+
+    Missing snapshots are computed first, in bulk. One query reads everything else.
+    """
+    eligible = Application.objects.filter(scene=scene, status=Application.Status.ELIGIBLE)
+    scores.snapshots_ensure(
+        policy=scene.policy, as_of=scene.as_of, resident_ids=eligible.values_list("resident_id", flat=True)
+    )
     entries = []
     lottery = ranking.lottery_key
-    for pk, number, submitted_at, name, id_masked, snap_id, total, si, fact_reg, permit_reg in rows.iterator(
-        chunk_size=5000
+    for pk, number, submitted_at, name, id_masked, snap_id, total, si, fact_reg, permit_reg in _entry_rows(
+        scene, eligible
     ):
         if snap_id is None:
             raise Conflict(
@@ -682,8 +683,8 @@ def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
         entries.append(
             ranking.Entry(
                 number=number,
-                total_q=to_quarters(total),
-                social_insurance_q=to_quarters(si) if si not in (None, "") else 0,
+                total_q=_quarters(total),
+                social_insurance_q=_quarters(si) if si else 0,
                 residence_registered_on=_parse_date(fact_reg) or _parse_date(permit_reg),
                 submitted_at=submitted_at,
                 lottery_key=lottery(seed, number),
@@ -762,15 +763,15 @@ _ROW_COLUMNS = (
     "receipt",
     "snapshot_id",
 )
-
-
-def _quarters_decimal(quarters: int) -> Decimal:
-    return Decimal(quarters) / 4
+# COPY's text format: a backslash, tab, newline or carriage return inside a value must be escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _row_values(run: RankingRun, result: RankingResult) -> Iterable[tuple[Any, ...]]:
+    """The column values of every row, in ``_ROW_COLUMNS`` order (points as two-decimal strings)."""
+    receipts = receipt_signer()
     for entry, row in zip(result.entries, result.published, strict=True):
-        total = _quarters_decimal(entry.total_q).quantize(Decimal("0.01"))
+        total = format_points(entry.total_q)
         payload: _Payload = entry.payload
         yield (
             run.pk,
@@ -780,30 +781,72 @@ def _row_values(run: RankingRun, result: RankingResult) -> Iterable[tuple[Any, .
             row.name_masked,
             row.id_number_masked,
             total,
-            _quarters_decimal(entry.social_insurance_q).quantize(Decimal("0.01")),
+            format_points(entry.social_insurance_q),
             entry.residence_registered_on,
             entry.submitted_at,
             entry.lottery_key,
             row.is_top_n,
             row.is_selected,
-            receipt_code(run_id=run.pk, rank=row.rank, number=entry.number, total=total),
+            receipts(run_id=run.pk, rank=row.rank, number=entry.number, total=total),
             payload.snapshot_id,
         )
 
 
+def _copy_text(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+
+
+def _copy_lines(run: RankingRun, result: RankingResult) -> Iterable[str]:
+    """The rows as lines of COPY's text format, in ``_ROW_COLUMNS`` order (strings from data escaped)."""
+    receipts = receipt_signer()
+    run_pk = run.pk
+    null = "\\N"
+    for entry, row in zip(result.entries, result.published, strict=True):
+        total = format_points(entry.total_q)
+        payload: _Payload = entry.payload
+        registered = entry.residence_registered_on
+        number = _copy_text(entry.number)
+        yield "\t".join(
+            (
+                str(run_pk),
+                str(payload.application_id),
+                str(row.rank),
+                number,
+                _copy_text(row.name_masked),
+                _copy_text(row.id_number_masked),
+                total,
+                format_points(entry.social_insurance_q),
+                registered.isoformat() if registered is not None else null,
+                entry.submitted_at.isoformat(),
+                entry.lottery_key,
+                "t" if row.is_top_n else "f",
+                "t" if row.is_selected else "f",
+                receipts(run_id=run_pk, rank=row.rank, number=entry.number, total=total),
+                str(payload.snapshot_id) if payload.snapshot_id is not None else null,
+            )
+        )
+
+
 def _write_rows(run: RankingRun, result: RankingResult) -> None:
-    """Insert the rows: PostgreSQL ``COPY`` (fast), ``bulk_create`` elsewhere."""
-    values = _row_values(run, result)
+    """Insert the rows: PostgreSQL ``COPY`` in text format (fast), ``bulk_create`` elsewhere."""
     if connection.vendor == "postgresql":
         table = RankingRow._meta.db_table
         columns = ", ".join(_ROW_COLUMNS)
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
+                chunk: list[str] = []
+                for line in _copy_lines(run, result):
+                    chunk.append(line)
+                    if len(chunk) >= 5000:
+                        copy.write("\n".join(chunk) + "\n")
+                        chunk.clear()
+                if chunk:
+                    copy.write("\n".join(chunk) + "\n")
         return
-    objects = [RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in values]
+    objects = [
+        RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in _row_values(run, result)
+    ]
     RankingRow.objects.bulk_create(objects, batch_size=2000)
 
 
@@ -908,8 +951,11 @@ def notice_dates(published_on: dt.date) -> tuple[dt.date, dt.date]:
     return first, add_working_days(first, NOTICE_WORKING_DAYS - 1)
 
 
-def notice_publish(*, actor: Any, scene: Scene) -> Notice:
-    """Publish the current ranking as the public notice (公示) for 5 working days from today."""
+def notice_publish(*, actor: Any, scene: Scene, published_on: dt.date | None = None) -> Notice:
+    """Publish the current ranking as the public notice (公示) for 5 working days from the publication day.
+
+    The centre publishes today or on a later day; only the system (``actor=None``: the demo, an import of
+    lists published before the platform) may record an earlier publication day."""
     _require_centre(actor)
     with transaction.atomic():
         scene = Scene.objects.select_for_update().get(pk=scene.pk)
@@ -920,10 +966,13 @@ def notice_publish(*, actor: Any, scene: Scene) -> Notice:
             raise Conflict(_("请先生成排名，再发布公示。"))
         now = timezone.now()
         today = timezone.localdate(now)
-        starts_on, ends_on = notice_dates(today)
+        published_on = published_on or today
+        if published_on < today and actor is not None:
+            raise ValidationFailed(_("公示发布日期不能早于今天。"), field="published_on")
+        starts_on, ends_on = notice_dates(published_on)
         notice = Notice.objects.create(
             scene=scene,
-            published_on=today,
+            published_on=published_on,
             starts_on=starts_on,
             ends_on=ends_on,
             working_days=NOTICE_WORKING_DAYS,
@@ -1005,12 +1054,6 @@ def objection_file(*, actor: Any, row: RankingRow, item_code: str, statement: st
             },
         )
     return objection
-
-
-def may_decide_objection(actor: Any, objection: Objection) -> bool:
-    if actor is None or is_role(actor, Role.CENTRE_ADMIN):
-        return True
-    return is_role(actor, Role.REVIEWER) and actor.department_id == objection.department_id
 
 
 def objection_decide(
@@ -1152,7 +1195,7 @@ def outcome_record(
     application = Application.objects.select_related("scene", "resident").get(pk=application.pk)
     scene = application.scene
     require(
-        may_receive_final_list(actor, scene) and not is_role(actor, Role.AUDITOR),
+        actor is None or (may_receive_final_list(actor, scene) and not is_role(actor, Role.AUDITOR)),
         _("只有接收最终名单的部门或服务中心可以登记结果。"),
     )
     if kind not in Outcome.Kind.values:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +15,16 @@ from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from xinshimin.core.errors import NotFound
-from xinshimin.policies import Facts, PolicyVersion, parse_fact_value, policy_from_document, seed_policy
-from xinshimin.residents.models import Resident
+from xinshimin.policies import (
+    Facts,
+    PolicyVersion,
+    QuarterScore,
+    evaluate_quarters,
+    parse_fact_value,
+    policy_from_document,
+    seed_policy,
+)
+from xinshimin.residents.models import ResidencePermit, Resident
 
 from .models import Fact, PolicyRecord, ScoreSnapshot
 
@@ -178,3 +187,38 @@ def resident_facts(resident: Resident, *, as_of: dt.date | None = None) -> Facts
 def snapshot_list(*, resident: Resident) -> list[ScoreSnapshot]:
     """A resident's snapshots, newest as-of first (score history)."""
     return list(ScoreSnapshot.objects.filter(resident=resident).select_related("policy").order_by("-as_of"))
+
+
+def population_scores(
+    *, policy: PolicyRecord, as_of: dt.date, batch_size: int = 2000
+) -> Iterator[tuple[int, QuarterScore]]:
+    """(resident id, numbers of the score) for every resident with a scoring permit on ``as_of``, under
+    any version (a draft too): the input of a what-if preview. Nothing is written; facts are read in
+    batches; explanations are not built."""
+    version = policy_version(policy)
+    residents = Resident.objects.holding_scoring_permit(as_of).order_by("pk")
+    last_pk = 0
+    while True:
+        batch = list(residents.filter(pk__gt=last_pk).values_list("pk", "birth_date")[:batch_size])
+        if not batch:
+            return
+        last_pk = batch[-1][0]
+        inputs = batch_input_values([pk for pk, _birth in batch], as_of)
+        for pk, birth_date in batch:
+            facts = facts_from_values(inputs[pk])
+            yield pk, evaluate_quarters(facts, version, as_of=as_of, birth_date=birth_date)
+
+
+def batch_input_values(ids: list[int], as_of: dt.date) -> dict[int, dict[str, Any]]:
+    """``resident_input`` for many residents in two queries: resident id → engine input values."""
+    values: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
+    for resident_id, kind, value in Fact.objects.filter(resident_id__in=ids).values_list(
+        "resident_id", "kind", "value"
+    ):
+        values[resident_id][kind] = value
+    permits: dict[int, ResidencePermit] = {}
+    for permit in ResidencePermit.objects.filter(resident_id__in=ids, issued_on__lte=as_of).order_by(
+        "resident_id", "-issued_on", "-id"
+    ):
+        permits.setdefault(permit.resident_id, permit)
+    return {pk: input_values(values[pk], permits.get(pk)) for pk in ids}

@@ -40,9 +40,9 @@ from xinshimin.residents.personal_data import id_number_index
 
 from .models import Fact, FactRevision, PolicyRecord, RecomputeRun, ScoreSnapshot
 from .selectors import (
+    batch_input_values,
     facts_from_values,
     input_digest,
-    input_values,
     policy_cache_clear,
     policy_for,
     policy_version,
@@ -195,7 +195,7 @@ def policy_publish(*, actor: Any, draft: PolicyRecord, effective_on: dt.date) ->
         draft.document = policy_to_document(policy)
         draft.effective_on = effective_on
         draft.status = PolicyRecord.Status.PUBLISHED
-        draft.published_at = timezone.now()
+        draft.published_at = timezone.now().replace(microsecond=0)  # whole seconds, see migration 0003
         draft.published_by = actor
         try:
             with transaction.atomic():
@@ -447,16 +447,7 @@ def recompute_execute(*, run_id: int, batch_size: int = SNAPSHOT_BATCH) -> Recom
 
 def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[tuple[int, dt.date]]) -> int:
     ids = [pk for pk, _birth in batch]
-    values: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
-    for resident_id, kind, value in Fact.objects.filter(resident_id__in=ids).values_list(
-        "resident_id", "kind", "value"
-    ):
-        values[resident_id][kind] = value
-    permits: dict[int, ResidencePermit] = {}
-    for permit in ResidencePermit.objects.filter(resident_id__in=ids, issued_on__lte=run.as_of).order_by(
-        "resident_id", "-issued_on", "-id"
-    ):
-        permits.setdefault(permit.resident_id, permit)
+    inputs = batch_input_values(ids, run.as_of)
     stored = dict(
         ScoreSnapshot.objects.filter(policy=run.policy, as_of=run.as_of, resident_id__in=ids).values_list(
             "resident_id", "facts_digest"
@@ -465,7 +456,7 @@ def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[
     now = timezone.now()
     rows = []
     for pk, birth_date in batch:
-        assembled = input_values(values[pk], permits.get(pk))
+        assembled = inputs[pk]
         digest = input_digest(assembled, birth_date)
         if stored.get(pk) == digest:
             continue

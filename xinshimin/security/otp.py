@@ -88,9 +88,7 @@ def _check_code(device: TOTPDevice, code: str) -> None:
     """Raise unless ``code`` is the device's current code (django-otp slows down repeated failures)."""
     allowed, _info = device.verify_is_allowed()
     if not allowed:
-        raise ValidationFailed(
-            _("验证码错误次数过多，请稍候几秒再试。"), code="otp_throttled", field="code"
-        )
+        raise ValidationFailed(_("验证码错误次数过多，请稍候几秒再试。"), code="otp_throttled", field="code")
     if not device.verify_token(code):
         raise ValidationFailed(
             _("验证码不正确或已过期：请核对手机时间是否准确，并输入验证器应用上当前显示的 6 位数字。"),

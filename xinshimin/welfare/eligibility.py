@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,17 +31,37 @@ class Eligibility:
 ELIGIBLE = Eligibility(ok=True)
 
 
-def resident_points(resident: Resident, *, on: date) -> Decimal | None:
-    """The resident's total points as of ``on`` (the latest score computed on or before that day), or None."""
+def _points_query(resident_id: Any, on: date) -> QuerySet[Any]:
+    """The latest score computed on or before ``on``: one row, its ``total``."""
     from xinshimin.scoring.models import ScoreSnapshot
 
-    total = (
-        ScoreSnapshot.objects.filter(resident_id=resident.pk, as_of__lte=on)
+    return (
+        ScoreSnapshot.objects.filter(resident_id=resident_id, as_of__lte=on)
         .order_by("-as_of", "-computed_at", "-id")
-        .values_list("total", flat=True)
+        .values("total")[:1]
+    )
+
+
+def resident_points(resident: Resident, *, on: date) -> Decimal | None:
+    """The resident's total points as of ``on`` (the latest score computed on or before that day), or None."""
+    row = _points_query(resident.pk, on).first()
+    return row["total"] if row else None
+
+
+def _permit_and_points(resident: Resident, *, on: date) -> tuple[bool, Decimal | None]:
+    """Both facts in one query (this runs on every redemption request at the opening instant)."""
+    row = (
+        Resident.objects.filter(pk=resident.pk)
+        .annotate(
+            has_permit=Exists(ResidencePermit.objects.scoring(on).filter(resident_id=OuterRef("pk"))),
+            points=Subquery(_points_query(OuterRef("pk"), on)),
+        )
+        .values("has_permit", "points")
         .first()
     )
-    return total
+    if row is None:
+        return False, None
+    return bool(row["has_permit"]), row["points"]
 
 
 def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Eligibility:
@@ -49,7 +71,7 @@ def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Elig
     those itself. This function only reads.
     """
     on = timezone.localdate(at)
-    has_permit = ResidencePermit.objects.scoring(on).filter(resident_id=resident.pk).exists()
+    has_permit, points = _permit_and_points(resident, on=on)
     if not has_permit:
         return Eligibility(
             ok=False,
@@ -59,7 +81,6 @@ def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Elig
                 "请先到居住地派出所或乡镇街道新居民服务窗口申领或续签居住证。"
             ),
         )
-    points = resident_points(resident, on=on)
     if points is None or points <= 0:
         return Eligibility(
             ok=False,

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from xinshimin.accounts.access import is_role
@@ -137,12 +137,13 @@ class ApplicationDetailOut(ApplicationOut):
     receipt: str | None
 
     @staticmethod
-    def resolve_timeline(obj: Application) -> list[dict[str, Any]]:
-        return [vars(step) for step in selectors.application_timeline(obj)]
+    def resolve_timeline(obj: Application, context: dict[str, Any]) -> list[dict[str, Any]]:
+        viewer = context["request"].user
+        return [vars(step) for step in selectors.application_timeline(obj, viewer=viewer)]
 
     @staticmethod
-    def resolve_checks(obj: Application) -> list[ApplicationCheck]:
-        return list(obj.checks.select_related("department", "application").order_by("id"))
+    def resolve_checks(obj: Application, context: dict[str, Any]) -> list[ApplicationCheck]:
+        return list(selectors.visible_checks(obj, context["request"].user).select_related("application"))
 
     @staticmethod
     def resolve_receipt(obj: Application) -> str | None:
@@ -322,12 +323,10 @@ def get_application(request: HttpRequest, application_id: int) -> Application:
 
 
 @router.post("/applications/{application_id}/outcomes", response={201: OutcomeOut})
-def record_outcome(
-    request: HttpRequest, application_id: int, payload: OutcomeIn
-) -> tuple[int, dict[str, Any]]:
+def record_outcome(request: HttpRequest, application_id: int, payload: OutcomeIn) -> Status[dict[str, Any]]:
     application = selectors.application_get(visible_to=request.user, pk=application_id)
     outcome = services.outcome_record(actor=request.user, application=application, **payload.dict())
-    return 201, {"id": outcome.pk, "kind": outcome.kind, "text": selectors.outcome_text(outcome)}
+    return Status(201, {"id": outcome.pk, "kind": outcome.kind, "text": selectors.outcome_text(outcome)})
 
 
 @router.get("/checks", response=list[CheckOut])
@@ -365,7 +364,7 @@ def decide_objection(request: HttpRequest, objection_id: int, payload: Objection
 
 
 @router.post("/applications/{application_id}/objections", response={201: ObjectionOut})
-def file_objection(request: HttpRequest, application_id: int, payload: ObjectionIn) -> tuple[int, Objection]:
+def file_objection(request: HttpRequest, application_id: int, payload: ObjectionIn) -> Status[Objection]:
     """Object to the application's row in the list currently under notice."""
     application = selectors.application_get(visible_to=request.user, pk=application_id)
     row = application.ranking_rows.exclude(run__status=RankingRun.Status.SUPERSEDED).first()
@@ -374,7 +373,7 @@ def file_objection(request: HttpRequest, application_id: int, payload: Objection
     objection = services.objection_file(
         actor=request.user, row=row, item_code=payload.item_code, statement=payload.statement
     )
-    return 201, objection
+    return Status(201, objection)
 
 
 # --- public notices (no login) --------------------------------------------------------------------------
@@ -435,7 +434,7 @@ def get_scene(request: HttpRequest, scene_id: int) -> Scene:
 
 
 @router.post("/{scene_id}/applications", response={201: ApplicationOut})
-def apply(request: HttpRequest, scene_id: int, payload: ApplyIn) -> tuple[int, Application]:
+def apply(request: HttpRequest, scene_id: int, payload: ApplyIn) -> Status[Application]:
     """Apply: a resident for themself (online), a clerk for a resident of their town (``resident_id``)."""
     scene = selectors.scene_get(visible_to=request.user, pk=scene_id)
     resident: Resident | None
@@ -456,7 +455,7 @@ def apply(request: HttpRequest, scene_id: int, payload: ApplyIn) -> tuple[int, A
         stage=payload.stage,
         declarations=payload.declarations,
     )
-    return 201, application
+    return Status(201, application)
 
 
 @router.get("/{scene_id}/runs", response=list[RunOut])
@@ -470,16 +469,16 @@ def list_runs(request: HttpRequest, scene_id: int) -> list[RankingRun]:
 
 
 @router.post("/{scene_id}/rank", response={201: RunOut})
-def rank(request: HttpRequest, scene_id: int) -> tuple[int, RankingRun]:
+def rank(request: HttpRequest, scene_id: int) -> Status[RankingRun]:
     scene = selectors.scene_get(visible_to=request.user, pk=scene_id)
-    return 201, services.ranking_run_create(actor=request.user, scene=scene)
+    return Status(201, services.ranking_run_create(actor=request.user, scene=scene))
 
 
 @router.post("/{scene_id}/notice", response={201: NoticeOut})
-def publish_notice(request: HttpRequest, scene_id: int) -> tuple[int, dict[str, Any]]:
+def publish_notice(request: HttpRequest, scene_id: int) -> Status[dict[str, Any]]:
     scene = selectors.scene_get(visible_to=request.user, pk=scene_id)
     services.notice_publish(actor=request.user, scene=scene)
-    return 201, _notice_out(selectors.public_run(scene_pk=scene.pk))
+    return Status(201, _notice_out(selectors.public_run(scene_pk=scene.pk)))
 
 
 @router.post("/{scene_id}/finalise", response=RunOut)

@@ -45,7 +45,7 @@ APPLY = {
 
 
 @time_machine.travel(NOW, tick=False)
-def test_resident_applies_online_with_evidence_and_sees_the_case(applicant, private_media_is_temp=None):
+def test_resident_applies_online_with_evidence_and_sees_the_case(applicant):
     client = client_for(applicant)
     assert client.get(reverse("web:charity_case_apply")).status_code == 200
     response = client.post(reverse("web:charity_case_apply"), {**APPLY, "evidence": [png()]})
@@ -345,3 +345,22 @@ def test_api_donation_of_a_resident(officer, applicant):
         content_type="application/json",
     )
     assert refused.status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_applicant_adds_evidence_then_withdraws(applicant, officer):
+    case = submit(applicant)
+    mine = client_for(applicant)
+    mine.post(reverse("web:charity_evidence_add", args=[case.pk]), {"evidence": [png("费用清单.png")]})
+    assert case.evidence.get().original_name == "费用清单.png"
+    # Only the applicant (or the fund office) adds evidence; a stranger does not even find the case.
+    stranger = client_for(ResidentFactory(with_user=True))
+    assert (
+        stranger.post(reverse("web:charity_evidence_add", args=[case.pk]), {"evidence": [png()]}).status_code
+        == 404
+    )
+    mine.post(reverse("web:charity_case_withdraw", args=[case.pk]))
+    case.refresh_from_db()
+    assert case.status == "withdrawn"
+    after = mine.post(reverse("web:charity_evidence_add", args=[case.pk]), {"evidence": [png()]}, follow=True)
+    assert "已办结" in after.content.decode() and case.evidence.count() == 1

@@ -20,7 +20,7 @@ from xinshimin.claims.services import (
 )
 from xinshimin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from xinshimin.core.uploads import UploadRefused
-from xinshimin.residents.tests.factories import ResidentFactory, ReviewerFactory, DepartmentFactory
+from xinshimin.residents.tests.factories import DepartmentFactory, ResidentFactory, ReviewerFactory
 from xinshimin.scoring.models import Fact
 from xinshimin.scoring.services import facts_upsert
 
@@ -273,7 +273,7 @@ def test_a_window_filing_needs_and_records_consent():
 
 
 def test_a_resident_without_a_valid_permit_cannot_file():
-    w = make_world()
+    make_world()
     lapsed = ResidentFactory(with_user=True, permit__status="expired")
     with at(MARCH_10), pytest.raises(ValidationFailed) as refused:
         file_claim(lapsed)

@@ -110,14 +110,14 @@ def test_a_clerk_sees_the_claims_of_their_town_only(filed):
 
 
 def test_anonymous_and_provider_see_nothing(filed):
-    w, mine, _ = filed
+    _w, mine, _ = filed
     response = Client().get(reverse("web:claims_detail", args=[mine.pk]))
     assert response.status_code == 302
     assert Client().get(f"/api/claims/{mine.pk}").status_code == 401
 
 
 def test_evidence_is_stored_outside_the_web_root_under_a_random_name(filed, settings):
-    w, claim, _ = filed
+    _w, claim, _ = filed
     evidence = claim.evidence.get()
     assert evidence.original_name == "evidence.jpg"
     assert "evidence" not in evidence.file_path

@@ -231,3 +231,26 @@ def test_resident_withdraws_and_reads_notices(w, django_capture_on_commit_callba
         assert "积分申报已受理" in notices and "积分申报已撤回" in notices
         client.post(reverse("web:claims_notices"))
         assert "未读" not in client.get(reverse("web:claims_notices")).content.decode()
+
+
+def test_recheck_through_the_pages(w):
+    from xinshimin.claims.services import claim_reject
+
+    with at(MARCH_10):
+        claim = file_claim(w.resident, item_code="common.skill", value="level3")
+        claim_reject(actor=w.hrss, claim=claim, reason="insufficient_evidence")
+        resident = logged_in(w.resident.user)
+        detail = resident.get(reverse("web:claims_detail", args=[claim.pk])).content.decode()
+        assert "申请复核" in detail and "证明材料不足或无法核实" in detail
+        resident.post(reverse("web:claims_recheck", args=[claim.pk]), {"reason": "证书可在人社网站查验"})
+        claim.refresh_from_db()
+        assert claim.status == Claim.Status.RECHECK_REQUESTED
+        first = logged_in(w.hrss).get(reverse("web:review_detail", args=[claim.pk])).content.decode()
+        assert "原决定由您作出" in first and reverse("web:review_recheck", args=[claim.pk]) not in first
+        second = logged_in(w.hrss2)
+        page = second.get(reverse("web:review_detail", args=[claim.pk])).content.decode()
+        assert reverse("web:review_recheck", args=[claim.pk]) in page and "三级" in page
+        second.post(reverse("web:review_recheck", args=[claim.pk]), {"decision": "approve", "note": "已查验"})
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.RECHECK_APPROVED
+    assert Fact.objects.get(resident=w.resident, kind="skill").value == "level3"

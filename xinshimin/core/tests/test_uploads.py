@@ -188,6 +188,7 @@ def test_stored_files_get_random_names_and_cannot_escape_the_root(settings):
         store_private(clean, area="../x")
 
 
+@pytest.mark.django_db
 def test_private_files_are_served_as_attachments_with_nosniff():
     clean = sanitise_upload(upload("a.pdf", pdf_bytes()))
     response = private_file_response(

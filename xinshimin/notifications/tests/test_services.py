@@ -39,7 +39,9 @@ def test_a_text_message_is_sent_only_after_the_transaction_commits(django_captur
     assert SmsMessage.objects.get().status == SmsMessage.Status.QUEUED
     for callback in callbacks:
         callback()
-    assert MemorySmsBackend.outbox == [{"phone": PHONE, "body": "【瑞安新居民】申报已受理：编号 SB-2025-000001"}]
+    assert MemorySmsBackend.outbox == [
+        {"phone": PHONE, "body": "【瑞安新居民】申报已受理：编号 SB-2025-000001"}
+    ]
     message = SmsMessage.objects.get()
     assert message.status == SmsMessage.Status.SENT and message.phone_masked == "138****5678"
     assert PHONE not in message.phone_cipher and message.attempts == 1
@@ -48,10 +50,13 @@ def test_a_text_message_is_sent_only_after_the_transaction_commits(django_captur
 @pytest.mark.django_db
 def test_nothing_is_sent_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
     resident = ResidentFactory(with_user=True)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify(resident=resident, title="x", body="y", sms=True)
-            raise RuntimeError("the change failed")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notify(resident=resident, title="x", body="y", sms=True)
+        raise RuntimeError("the change failed")
     assert callbacks == []
     assert MemorySmsBackend.outbox == [] and not SmsMessage.objects.exists() and not Notice.objects.exists()
 

@@ -169,13 +169,13 @@ def test_only_the_centre_creates_and_runs_scenes(scene):
                 "departments": [],
             },
         )
-    created = Scene.objects.get(code="fitness-2025")
-    assert response.status_code == 302 and created.status == Scene.Status.DRAFT
-    assert created.tie_break == ["total_desc", "submitted_asc", "lottery"] and created.top_n == 0
-    centre.post(reverse("web:scene_publish", args=[created.pk]))
-    created.refresh_from_db()
-    assert created.status == Scene.Status.PUBLISHED
-    page = centre.get(reverse("web:scene_detail", args=[created.pk])).content.decode()
+        created = Scene.objects.get(code="fitness-2025")
+        assert response.status_code == 302 and created.status == Scene.Status.DRAFT
+        assert created.tie_break == ["total_desc", "submitted_asc", "lottery"] and created.top_n == 0
+        centre.post(reverse("web:scene_publish", args=[created.pk]))
+        created.refresh_from_db()
+        assert created.status == Scene.Status.PUBLISHED
+        page = centre.get(reverse("web:scene_detail", args=[created.pk])).content.decode()
     assert created.lottery_seed_commitment in page and created.lottery_seed not in page
 
 
@@ -209,8 +209,9 @@ def test_the_whole_cycle_through_the_centre_pages(scene):
         )
     with time_machine.travel(at(2025, 3, 20), tick=False):
         approve_all(application)
-    centre = login(CentreAdminFactory())
+    admin = CentreAdminFactory()  # sessions last 30 minutes: log in again on each day
     with time_machine.travel(at(2025, 5, 8), tick=False):
+        centre = login(admin)
         centre.post(reverse("web:scene_rank", args=[scene.pk]))
         run = scene.runs.get()
         staff_view = centre.get(
@@ -220,6 +221,7 @@ def test_the_whole_cycle_through_the_centre_pages(scene):
         assert login(AuditorFactory()).get(reverse("web:scene_run_detail", args=[run.pk])).status_code == 200
         assert login(p.user).get(reverse("web:scene_run_detail", args=[run.pk])).status_code == 404
     with time_machine.travel(at(2025, 5, 12), tick=False):
+        centre = login(admin)
         centre.post(reverse("web:scene_notice_publish", args=[scene.pk]))
     with time_machine.travel(at(2025, 5, 13), tick=False):
         page = (
@@ -227,9 +229,11 @@ def test_the_whole_cycle_through_the_centre_pages(scene):
         )
         assert "提交异议" in page and "回执码" in page
     with time_machine.travel(at(2025, 5, 15), tick=False):
+        centre = login(admin)
         too_early = centre.post(reverse("web:scene_finalise", args=[scene.pk]), follow=True).content.decode()
         assert "公示期满后才能确定最终名单" in too_early
     with time_machine.travel(at(2025, 5, 19), tick=False):
+        centre = login(admin)
         centre.post(reverse("web:scene_finalise", args=[scene.pk]))
         final = login(reviewer("education")).get(reverse("web:scene_final", args=[scene.pk]))
         assert final.status_code == 200 and application.number in final.content.decode()
@@ -279,3 +283,20 @@ def test_objection_page_lets_the_department_uphold_with_a_corrected_fact(scene):
     objection.refresh_from_db()
     assert objection.status == Objection.Status.UPHELD and objection.result_run.version == 2
     assert objection.result_run.rows.get().social_insurance == 6
+
+
+def test_a_reviewer_reads_only_their_departments_check_results(scene):
+    p = parent()
+    with time_machine.travel(at(2025, 3, 10), tick=False):
+        application = services.application_submit(
+            actor=p.user, scene=scene, resident=p, child=child_of(p, dt.date(2019, 5, 1)), stage="grade1"
+        )
+    with time_machine.travel(at(2025, 3, 12), tick=False):
+        for check in application.checks.all():
+            services.check_decide(actor=None, check=check, passed=True, reason=f"理由-{check.code}")
+        page = login(reviewer("hrss")).get(reverse("web:scene_application_detail", args=[application.pk]))
+        api = login(reviewer("hrss")).get(f"/api/scenes/applications/{application.pk}").json()
+    body = page.content.decode()
+    assert "理由-employment" in body and "理由-permit" not in body and "理由-child" not in body
+    assert [c["code"] for c in api["checks"]] == ["employment"]
+    assert "理由-permit" not in str(api["timeline"])

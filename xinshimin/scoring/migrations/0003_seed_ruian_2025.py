@@ -25,7 +25,9 @@ def seed(apps, schema_editor):
         source_document=policy.source_document,
         status="published",
         document=document,
-        published_at=timezone.now(),
+        # Whole seconds: test fixtures serialise datetimes to milliseconds, and the frozen-policy trigger
+        # would see a reloaded row with a rounded timestamp as an edit.
+        published_at=timezone.now().replace(microsecond=0),
     )
 
 

@@ -14,7 +14,7 @@ from xinshimin.accounts.models import User
 from xinshimin.residents.models import ResidencePermit
 from xinshimin.residents.tests.factories import ResidentFactory
 from xinshimin.scoring.models import PolicyRecord, RecomputeRun, ScoreSnapshot
-from xinshimin.scoring.selectors import policy_cache_clear
+from xinshimin.scoring.selectors import policy_cache_clear, population_scores
 from xinshimin.scoring.services import (
     facts_upsert,
     policy_draft_copy,
@@ -122,3 +122,19 @@ def test_recompute_changed_since_only_takes_changed_residents(seed_record: Polic
     )
     assert (run.total, run.written) == (1, 1)
     assert ScoreSnapshot.objects.get(resident=second).items["local.veteran"]["points"] == "5.00"
+
+
+@time_machine.travel(dt.datetime(2025, 11, 1, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_population_scores_under_a_draft_write_nothing(centre: User, seed_record: PolicyRecord) -> None:
+    resident = _resident_with_facts(months=40)
+    ResidentFactory(permit__status=ResidencePermit.Status.EXPIRED)
+    draft = policy_draft_copy(actor=centre, source=seed_record)
+    document = copy.deepcopy(draft.document)
+    next(i for i in document["items"] if i["code"] == "common.social_insurance")["params"]["rate"] = "0.25"
+    draft = policy_draft_update(actor=centre, draft=draft, document=document)
+    current = dict(population_scores(policy=seed_record, as_of=AS_OF))
+    preview = dict(population_scores(policy=draft, as_of=AS_OF))
+    assert list(current) == list(preview) == [resident.pk]
+    assert current[resident.pk].total_q - preview[resident.pk].total_q == 40  # 40 months × 0.25 less
+    assert current[resident.pk].total_q == score_resident(resident=resident, as_of=AS_OF).total_q
+    assert not ScoreSnapshot.objects.exists()

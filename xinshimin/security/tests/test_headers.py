@@ -91,7 +91,7 @@ def production_environment() -> dict[str, str]:
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=production_environment(),

@@ -88,7 +88,9 @@ urlpatterns = [path("api/", test_api.urls), path("", include("config.urls"))]
 
 
 @pytest.mark.django_db
-@override_settings(ROOT_URLCONF=__name__, XINSHIMIN_RATE_LIMITS={"redemption": "2/60", "api_anonymous": "99/60"})
+@override_settings(
+    ROOT_URLCONF=__name__, XINSHIMIN_RATE_LIMITS={"redemption": "2/60", "api_anonymous": "99/60"}
+)
 def test_decorated_ninja_operation_answers_json_429_and_keeps_its_signature():
     assert "offer_id" in str(test_api.get_openapi_schema()["paths"])  # ninja still sees the parameters
     client = Client()
@@ -117,7 +119,10 @@ def test_login_posts_are_limited_per_address():
     assert "操作过于频繁" in refused.content.decode()
     assert client.get(reverse("web:login")).status_code == 200  # the form still shows
     other = Client(REMOTE_ADDR="192.0.2.7")
-    assert other.post(reverse("web:login"), {"username": user.username, "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        other.post(reverse("web:login"), {"username": user.username, "password": TEST_PASSWORD}).status_code
+        == 302
+    )
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ from xinshimin.accounts.models import Department, Role
 from xinshimin.core.errors import DomainError, NotFound, ValidationFailed
 from xinshimin.residents.models import HouseholdMember, Resident
 from xinshimin.residents.selectors import resident_for_user, resident_list
-from xinshimin.scenes import exports, gates, ranking, scores, selectors, services
+from xinshimin.scenes import access, exports, gates, ranking, scores, selectors, services
 from xinshimin.scenes.models import Application, Notice, Objection, Outcome, RankingRun, Scene
 from xinshimin.scenes.receipts import receipt_display
 from xinshimin.scoring.models import PolicyRecord
@@ -222,7 +222,7 @@ def scene_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "current": selectors.current_run(scene),
         "notice": Notice.objects.filter(scene=scene).first(),
         "is_centre": _is_centre(user),
-        "may_final": services.may_receive_final_list(user, scene),
+        "may_final": access.may_receive_final_list(user, scene),
         "declarations": [gates.declaration_text(c) for c in gates.HOUSING_DECLARATIONS]
         if scene.kind == Scene.Kind.HOUSING
         else [],
@@ -389,14 +389,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     notice = Notice.objects.filter(scene=application.scene).first()
     today = timezone.localdate()
-    may_object = (
-        row is not None
-        and row.run.status == RankingRun.Status.PUBLISHED
-        and (
-            (is_role(user, Role.RESIDENT) and application.resident.user_id == user.pk)
-            or (is_role(user, Role.CLERK) and application.resident.town_id == getattr(user, "town_id", None))
-        )
+    is_own = (is_role(user, Role.RESIDENT) and application.resident.user_id == user.pk) or (
+        is_role(user, Role.CLERK) and application.resident.town_id == getattr(user, "town_id", None)
     )
+    may_object = is_own and row is not None and row.run.status == RankingRun.Status.PUBLISHED
     snapshot_items: list[tuple[str, str, str]] = []
     if row is not None and row.snapshot is not None:
         items = row.snapshot.items
@@ -409,18 +405,19 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "web/scenes/application_detail.html",
         {
             "application": application,
-            "timeline": selectors.application_timeline(application),
-            "checks": application.checks.select_related("department").order_by("id"),
+            "timeline": selectors.application_timeline(application, viewer=user),
+            "checks": selectors.visible_checks(application, user),
             "row": row,
             "receipt": receipt_display(row.receipt) if row else "",
             "notice": notice,
             "notice_open": notice is not None and notice.is_open_on(today),
             "may_object": may_object,
+            "show_objection": is_own and row is not None,
             "objection_form": ObjectionForm(run=row.run) if may_object and row else None,
             "objections": application.objections.select_related("department").order_by("-filed_at"),
             "may_outcome": row is not None
             and row.run.status == RankingRun.Status.FINAL
-            and services.may_receive_final_list(user, application.scene)
+            and access.may_receive_final_list(user, application.scene)
             and not is_role(user, Role.AUDITOR),
             "outcome_form": OutcomeForm(),
             "outcomes": [selectors.outcome_text(o) for o in application.outcomes.order_by("recorded_at")],
@@ -567,7 +564,7 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_decide = (
         objection.status == Objection.Status.PENDING
         and is_role(request.user, Role.REVIEWER, Role.CENTRE_ADMIN)
-        and services.may_decide_objection(request.user, objection)
+        and access.may_decide_objection(request.user, objection)
     )
     item = scores.policy_item(objection.row.run.policy, objection.item_code)
     if request.method == "POST" and may_decide:

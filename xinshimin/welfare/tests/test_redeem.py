@@ -228,3 +228,11 @@ def test_a_resident_cannot_hold_the_same_slot_twice_in_the_database():
         Redemption.objects.create(
             offer=offer, resident=resident, n=1, idempotency_key="b" * 10, granted_at=T0
         )
+
+
+def test_redeem_with_asynchronous_commit_switched_on_still_grants_once(settings):
+    settings.XINSHIMIN_WELFARE_ASYNC_COMMIT = True
+    resident, offer = eligible_resident(), make_offer(stock=2)
+    first = redeem(resident, offer)
+    assert redeem(resident, offer).certificate.pk == first.certificate.pk
+    assert Offer.objects.get(pk=offer.pk).remaining == 1
