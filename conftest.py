@@ -17,13 +17,16 @@ def on_postgres() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calendar_cache() -> Iterator[None]:
-    """A calendar loaded (and rolled back) by one test must not leak into the next through the cache."""
+def _fresh_reference_caches() -> Iterator[None]:
+    """A calendar or policy loaded (and rolled back) by one test must not leak into the next through a cache."""
+    from xinshimin.scoring.selectors import policy_cache_clear
     from xinshimin.workdays.calendar import calendar_cache_clear
 
     calendar_cache_clear()
+    policy_cache_clear()
     yield
     calendar_cache_clear()
+    policy_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -241,20 +241,29 @@ def time_ours(scene: Scene) -> tuple[float, list[int], dict[str, Any]]:
     return elapsed, order, info
 
 
-def time_sql_select(scene: Scene, seed: str) -> tuple[float, list[int]]:
-    started = time.perf_counter()
+def _jit(cursor: Any, on: bool) -> None:
+    cursor.execute(f"SET jit = {'on' if on else 'off'}")
+
+
+def time_sql_select(scene: Scene, seed: str, *, jit: bool) -> tuple[float, list[int]]:
     with connection.cursor() as cursor:
+        _jit(cursor, jit)
+        started = time.perf_counter()
         cursor.execute(SQL_RANKING + " ORDER BY rank", sql_params(scene, seed))
         rows = cursor.fetchall()
-    return time.perf_counter() - started, [row[0] for row in rows]
+        elapsed = time.perf_counter() - started
+        _jit(cursor, True)
+    return elapsed, [row[0] for row in rows]
 
 
-def time_sql_materialise(scene: Scene, seed: str) -> float:
+def time_sql_materialise(scene: Scene, seed: str, *, jit: bool) -> float:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_sql_rank")
+        _jit(cursor, jit)
         started = time.perf_counter()
         cursor.execute("CREATE TEMP TABLE bench_sql_rank AS " + SQL_RANKING, sql_params(scene, seed))
         elapsed = time.perf_counter() - started
+        _jit(cursor, True)
         cursor.execute("DROP TABLE bench_sql_rank")
     return elapsed
 
@@ -280,37 +289,43 @@ def main() -> None:
         cursor.execute("ANALYZE")
     seed = scene.lottery_seed
 
-    ours, selects, materialised = [], [], []
+    figures: dict[str, list[float]] = {
+        name: []
+        for name in ("ours", "sql_select", "sql_select_nojit", "sql_materialise", "sql_materialise_nojit")
+    }
     reference: list[int] = []
     info: dict[str, Any] = {}
     for i in range(ARGS.repeat):
         elapsed, order, info = time_ours(scene)
-        ours.append(elapsed)
+        figures["ours"].append(elapsed)
         if i == 0:
             reference = order
         elif order != reference:
             sys.exit("our ranking differs between repetitions")
-        elapsed, sql_order = time_sql_select(scene, seed)
-        selects.append(elapsed)
-        if sql_order != reference:
-            first = next(k for k, (a, b) in enumerate(zip(sql_order, reference, strict=False)) if a != b)
-            sys.exit(f"SQL order differs from ours at rank {first + 1}")
-        materialised.append(time_sql_materialise(scene, seed))
+        for jit, suffix in ((True, ""), (False, "_nojit")):
+            elapsed, sql_order = time_sql_select(scene, seed, jit=jit)
+            figures["sql_select" + suffix].append(elapsed)
+            if sql_order != reference:
+                first = next(k for k, (a, b) in enumerate(zip(sql_order, reference, strict=False)) if a != b)
+                sys.exit(f"SQL order differs from ours at rank {first + 1}")
+            figures["sql_materialise" + suffix].append(time_sql_materialise(scene, seed, jit=jit))
         print(
-            f"  run {i + 1}: ours {ours[-1]:.3f} s · sql-select {selects[-1]:.3f} s · sql-materialise {materialised[-1]:.3f} s",
+            "  run " + str(i + 1) + ": " + " · ".join(f"{k} {v[-1]:.3f} s" for k, v in figures.items()),
             flush=True,
         )
 
-    med = {
-        name: statistics.median(values)
-        for name, values in (("ours", ours), ("sql_select", selects), ("sql_materialise", materialised))
-    }
+    med = {name: statistics.median(values) for name, values in figures.items()}
+    best = {name: min(values) for name, values in figures.items()}
+    baseline = min(
+        med["sql_select"], med["sql_select_nojit"], med["sql_materialise"], med["sql_materialise_nojit"]
+    )
     result = {
         "applications": len(reference),
         "repeat": ARGS.repeat,
         "median_seconds": {k: round(v, 3) for k, v in med.items()},
-        "ratio_to_sql_select": round(med["ours"] / med["sql_select"], 2),
-        "ratio_to_sql_materialise": round(med["ours"] / med["sql_materialise"], 2),
+        "best_seconds": {k: round(v, 3) for k, v in best.items()},
+        "ratio_to_fastest_sql_median": round(med["ours"] / baseline, 2),
+        "ratio_best_to_best": round(best["ours"] / min(v for k, v in best.items() if k != "ours"), 2),
         "snapshot_seconds_first_run": round(snapshot_seconds, 1) if computed else None,
         "identical_order": True,
         **info,

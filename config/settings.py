@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "xinshimin.welfare",
     "xinshimin.charity",
     "xinshimin.integrity",
+    "xinshimin.centre",
     "xinshimin.web",
     "xinshimin.api",
     "xinshimin.security",
@@ -221,6 +222,8 @@ XINSHIMIN_RATE_LIMITS = {
     "redemption": "10/60",  # welfare redemptions per user
     "sms_code": "5/3600",  # SMS verification codes per phone number or address
 }
+# API list pages: at most 1,000 rows a request (ninja's default is unlimited; xinshimin/api/pagination.py).
+NINJA_PAGINATION_MAX_LIMIT = 1000
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 XINSHIMIN_PROXY_COUNT = int(os.environ.get("XINSHIMIN_PROXY_COUNT", "0"))
 if PRODUCTION:

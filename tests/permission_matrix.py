@@ -230,10 +230,10 @@ ADMIN_MODELS: dict[str, str] = {
     "scoring.policyrecord": "",
     "scoring.recomputerun": "",
     "scoring.scoresnapshot": "",
-    "welfare.certificate": "v",
-    "welfare.offer": "vac",
-    "welfare.redemption": "v",
-    "welfare.servicecard": "vac",
+    "welfare.certificate": "v",  # the welfare admin grants the centre role itself
+    "welfare.offer": "vac",  # the welfare admin grants the centre role itself
+    "welfare.redemption": "v",  # the welfare admin grants the centre role itself
+    "welfare.servicecard": "vac",  # the welfare admin grants the centre role itself
     "workdays.calendaryear": "v",
 }
 # fmt: on

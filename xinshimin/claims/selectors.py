@@ -232,6 +232,9 @@ _ACTION_TITLES: dict[str, Any] = {
     "lapse": gettext_lazy("视为放弃"),
     "recheck_request": gettext_lazy("申请复核"),
     "recheck_decide": gettext_lazy("复核结果"),
+    # Written by integrity.services when a fraud sanction is approved.
+    "sanction_cancel": gettext_lazy("因违规处理取消"),
+    "sanction_revoke": gettext_lazy("认定积分已撤销"),
 }
 
 

@@ -44,6 +44,7 @@ from xinshimin.audit.services import audit_record
 from xinshimin.core.errors import Conflict, PermissionDenied, ValidationFailed
 from xinshimin.core.masking import mask_name
 from xinshimin.core.uploads import CleanFile, delete_private, sanitise_uploads, store_private
+from xinshimin.integrity.gates import ban_gate
 from xinshimin.notifications.services import notify
 from xinshimin.policies import ExchangeError, Facts, facts_to_exchange, parse_fact_value
 from xinshimin.residents.models import Resident
@@ -311,6 +312,7 @@ def claim_file(
     else:
         raise PermissionDenied(_("只有新市民本人或乡镇街道服务窗口可以提交积分申报。"))
 
+    ban_gate(resident=resident, on=today)  # integrity: no points services during a fraud ban (spec §5)
     if kind not in Claim.Kind.values:
         raise ValidationFailed(_("请选择申报类型：补充申报或积分异议。"), field="kind")
     if not resident.permits.scoring(today).exists():

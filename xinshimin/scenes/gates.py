@@ -78,6 +78,7 @@ def check_label(code: str) -> str:
         "no_penalty": _("五年内无拘留或刑事处罚"),
         "subsidy_years": _("累计补贴不超过3年"),
         "eligibility": _("资格条件"),
+        "integrity": _("材料真实性（抽查）"),
     }.get(code, code)
 
 

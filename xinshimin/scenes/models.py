@@ -362,7 +362,9 @@ class RankingRun(models.Model):
 class RankingRow(models.Model):
     """One row of a ranking version. Values are frozen copies; names and IDs are stored masked only."""
 
-    run = models.ForeignKey(RankingRun, on_delete=models.CASCADE, related_name="rows")
+    # No separate index on ``run``: the unique (run, rank) constraint's index serves every run lookup,
+    # and each index costs time on every row of a 100,000-row list.
+    run = models.ForeignKey(RankingRun, on_delete=models.CASCADE, related_name="rows", db_index=False)
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="ranking_rows")
     rank = models.PositiveIntegerField(_("名次"))
     number = models.CharField(_("申请编号"), max_length=64)
@@ -372,12 +374,11 @@ class RankingRow(models.Model):
     social_insurance = models.DecimalField(_("社保积分"), max_digits=8, decimal_places=2)
     residence_registered_on = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField()
-    lottery_key = models.CharField(max_length=64)
     is_top_n = models.BooleanField(_("优先"), default=False)
     is_selected = models.BooleanField(_("入围"), default=False)
-    receipt = models.CharField(_("回执码"), max_length=16, db_index=True)
+    receipt = models.CharField(_("回执码"), max_length=16)
     snapshot = models.ForeignKey(
-        ScoreSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ScoreSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
@@ -388,6 +389,7 @@ class RankingRow(models.Model):
             models.UniqueConstraint(fields=["run", "rank"], name="row_rank_once"),
             models.UniqueConstraint(fields=["run", "application"], name="row_application_once"),
         ]
+        indexes = [models.Index(fields=["receipt"], name="row_receipt")]
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.rank}"

@@ -18,7 +18,8 @@ Digests (SHA-256, hex) make a run checkable:
 
 * ``inputs_digest`` — over a header line (scene code, as-of date, policy version, chain, seed) and one line
   per application, sorted by application number: ``number|total|social insurance|residence date|submitted``
-  (points with two decimals, the date ISO or empty, the submission time in UTC ISO with microseconds);
+  (points with two decimals, the date ISO or empty, the submission time in UTC as
+  ``2025-03-10T02:00:00.000000+00:00``);
 * ``output_digest`` — over the published list, one line per row in rank order:
   ``rank|number|masked name|masked ID|total|top-N (1/0)|selected (1/0)``. Everything in it is on the public
   page and in the exports, so anyone can recompute it from the published list.
@@ -32,9 +33,8 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 TOTAL_DESC = "total_desc"
 SOCIAL_INSURANCE_DESC = "social_insurance_desc"
@@ -96,8 +96,7 @@ def lottery_key(seed: str, number: str) -> str:
     return hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One application as the ranking sees it. Points are integer quarter points."""
 
     number: str
@@ -173,7 +172,7 @@ def _points(quarters: int) -> str:
 
 
 def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def inputs_digest(
@@ -207,8 +206,7 @@ def inputs_digest(
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class PublishedRow:
+class PublishedRow(NamedTuple):
     """A row of the public list: exactly what the output digest covers."""
 
     rank: int

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
@@ -24,6 +24,7 @@ from xinshimin.accounts.models import Department, Role
 from xinshimin.audit.services import audit_record
 from xinshimin.core.errors import Conflict, NotFound, ValidationFailed
 from xinshimin.core.masking import mask_name
+from xinshimin.integrity.gates import ban_gate
 from xinshimin.policies import format_points, to_quarters
 from xinshimin.residents.models import HouseholdMember, ResidencePermit, Resident
 from xinshimin.scoring.models import Fact, PolicyRecord
@@ -41,7 +42,7 @@ from .models import (
     RankingRun,
     Scene,
 )
-from .receipts import receipt_signer
+from .receipts import receipt_codes
 
 NOTICE_WORKING_DAYS = 5
 SCHOOL_DEFAULT_TOP_N = 30
@@ -435,6 +436,7 @@ def application_submit(
                 code="duplicate_application",
             )
         today = timezone.localdate(now)
+        ban_gate(resident=resident, on=today)  # a fraud sanction bars every points service for 3 years
         results = application_gates(
             scene=scene,
             resident=resident,
@@ -580,8 +582,7 @@ def check_decide(*, actor: Any, check: ApplicationCheck, passed: bool, reason: s
 # --- ranking -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Payload:
+class _Payload(NamedTuple):
     application_id: int
     name_masked: str
     id_number_masked: str
@@ -672,6 +673,9 @@ def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
     )
     entries = []
     lottery = ranking.lottery_key
+    # Few distinct values repeat across 100,000 rows: remember their conversions.
+    quarters: dict[Any, int] = {}
+    masked: dict[str, str] = {}
     for pk, number, submitted_at, name, id_masked, snap_id, total, si, fact_reg, permit_reg in _entry_rows(
         scene, eligible
     ):
@@ -680,15 +684,25 @@ def ranking_entries(scene: Scene, *, seed: str) -> list[ranking.Entry]:
                 _("申请 %(number)s 缺少 %(as_of)s 的积分快照，无法排名，请先重算积分。")
                 % {"number": number, "as_of": scene.as_of}
             )
+        total_q = quarters.get(total)
+        if total_q is None:
+            total_q = quarters[total] = _quarters(total)
+        si = si or "0"
+        si_q = quarters.get(si)
+        if si_q is None:
+            si_q = quarters[si] = _quarters(si)
+        name_masked = masked.get(name)
+        if name_masked is None:
+            name_masked = masked[name] = mask_name(name)
         entries.append(
             ranking.Entry(
-                number=number,
-                total_q=_quarters(total),
-                social_insurance_q=_quarters(si) if si else 0,
-                residence_registered_on=_parse_date(fact_reg) or _parse_date(permit_reg),
-                submitted_at=submitted_at,
-                lottery_key=lottery(seed, number),
-                payload=_Payload(pk, mask_name(name), id_masked, snap_id),
+                number,
+                total_q,
+                si_q,
+                (_parse_date(fact_reg) if fact_reg is not None else None) or permit_reg,
+                submitted_at,
+                lottery(seed, number),
+                _Payload(pk, name_masked, id_masked, snap_id),
             )
         )
     return entries
@@ -710,27 +724,19 @@ def ranking_compute(scene: Scene, *, seed: str | None = None) -> RankingResult:
     entries = ranking_entries(scene, seed=seed)
     ordered = ranking.order(entries, chain)
     threshold_q = to_quarters(scene.threshold) if scene.threshold is not None else None
-    published = []
-    for rank, entry in enumerate(ordered, start=1):
-        top, selected = ranking.selection_flags(
+    flags = ranking.selection_flags
+    mode, top_n, quota = scene.mode, scene.top_n, scene.quota
+    published = [
+        ranking.PublishedRow(
             rank,
+            entry.number,
+            entry.payload.name_masked,
+            entry.payload.id_number_masked,
             entry.total_q,
-            mode=scene.mode,
-            top_n=scene.top_n,
-            quota=scene.quota,
-            threshold_q=threshold_q,
+            *flags(rank, entry.total_q, mode=mode, top_n=top_n, quota=quota, threshold_q=threshold_q),
         )
-        published.append(
-            ranking.PublishedRow(
-                rank=rank,
-                number=entry.number,
-                name_masked=entry.payload.name_masked,
-                id_number_masked=entry.payload.id_number_masked,
-                total_q=entry.total_q,
-                is_top_n=top,
-                is_selected=selected,
-            )
-        )
+        for rank, entry in enumerate(ordered, start=1)
+    ]
     return RankingResult(
         entries=ordered,
         published=published,
@@ -757,7 +763,6 @@ _ROW_COLUMNS = (
     "social_insurance",
     "residence_registered_on",
     "submitted_at",
-    "lottery_key",
     "is_top_n",
     "is_selected",
     "receipt",
@@ -769,9 +774,12 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def _row_values(run: RankingRun, result: RankingResult) -> Iterable[tuple[Any, ...]]:
     """The column values of every row, in ``_ROW_COLUMNS`` order (points as two-decimal strings)."""
-    receipts = receipt_signer()
-    for entry, row in zip(result.entries, result.published, strict=True):
-        total = format_points(entry.total_q)
+    totals = [format_points(entry.total_q) for entry in result.entries]
+    receipts = receipt_codes(
+        run_id=run.pk,
+        rows=[(row.rank, row.number, total) for row, total in zip(result.published, totals, strict=True)],
+    )
+    for entry, row, total, receipt in zip(result.entries, result.published, totals, receipts, strict=True):
         payload: _Payload = entry.payload
         yield (
             run.pk,
@@ -784,69 +792,48 @@ def _row_values(run: RankingRun, result: RankingResult) -> Iterable[tuple[Any, .
             format_points(entry.social_insurance_q),
             entry.residence_registered_on,
             entry.submitted_at,
-            entry.lottery_key,
             row.is_top_n,
             row.is_selected,
-            receipts(run_id=run.pk, rank=row.rank, number=entry.number, total=total),
+            receipt,
             payload.snapshot_id,
         )
 
 
-def _copy_text(value: str) -> str:
-    return value.translate(_COPY_ESCAPES)
-
-
-def _copy_lines(run: RankingRun, result: RankingResult) -> Iterable[str]:
-    """The rows as lines of COPY's text format, in ``_ROW_COLUMNS`` order (strings from data escaped)."""
-    receipts = receipt_signer()
-    run_pk = run.pk
-    null = "\\N"
-    for entry, row in zip(result.entries, result.published, strict=True):
-        total = format_points(entry.total_q)
-        payload: _Payload = entry.payload
-        registered = entry.residence_registered_on
-        number = _copy_text(entry.number)
-        yield "\t".join(
-            (
-                str(run_pk),
-                str(payload.application_id),
-                str(row.rank),
-                number,
-                _copy_text(row.name_masked),
-                _copy_text(row.id_number_masked),
-                total,
-                format_points(entry.social_insurance_q),
-                registered.isoformat() if registered is not None else null,
-                entry.submitted_at.isoformat(),
-                entry.lottery_key,
-                "t" if row.is_top_n else "f",
-                "t" if row.is_selected else "f",
-                receipts(run_id=run_pk, rank=row.rank, number=entry.number, total=total),
-                str(payload.snapshot_id) if payload.snapshot_id is not None else null,
-            )
-        )
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, dt.date):  # dates and aware datetimes: ISO 8601 (with the offset)
+        return value.isoformat()
+    return str(value)
 
 
 def _write_rows(run: RankingRun, result: RankingResult) -> None:
     """Insert the rows: PostgreSQL ``COPY`` in text format (fast), ``bulk_create`` elsewhere."""
+    values = _row_values(run, result)
     if connection.vendor == "postgresql":
         table = RankingRow._meta.db_table
         columns = ", ".join(_ROW_COLUMNS)
+        field = _copy_field
         with connection.cursor() as cursor:
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 chunk: list[str] = []
-                for line in _copy_lines(run, result):
-                    chunk.append(line)
+                for value in values:
+                    chunk.append("\t".join(map(field, value)))
                     if len(chunk) >= 5000:
                         copy.write("\n".join(chunk) + "\n")
                         chunk.clear()
                 if chunk:
                     copy.write("\n".join(chunk) + "\n")
         return
-    objects = [
-        RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in _row_values(run, result)
-    ]
+    objects = [RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in values]
     RankingRow.objects.bulk_create(objects, batch_size=2000)
 
 
@@ -1164,6 +1151,65 @@ def ranking_finalise(*, actor: Any, scene: Scene) -> RankingRun:
             after={"status": run.status, "version": run.version, "output_digest": run.output_digest},
         )
     return run
+
+
+def application_revoke(*, actor: Any, application: Application, reason: str) -> Application:
+    """Cancel an application that rests on false material (spec §5, audits and fraud), by the centre.
+
+    Before the list is final the application is rejected (an ``integrity`` check failed with the reason,
+    shown in its timeline) and, if a list exists, a new version without it supersedes the current one.
+    On a final list a ``revoked`` outcome cancels the school place or subsidy obtained."""
+    _require_centre(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请写明取消资格的原因。"), field="reason")
+    with transaction.atomic():
+        scene = Scene.objects.select_for_update().select_related("policy").get(pk=application.scene_id)
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        now = timezone.now()
+        before = application.status
+        final = RankingRow.objects.filter(
+            application=application, run__status=RankingRun.Status.FINAL
+        ).exists()
+        if final:
+            Outcome.objects.create(
+                application=application,
+                kind=Outcome.Kind.REVOKED,
+                note=reason,
+                recorded_at=now,
+                recorded_by=actor if actor is not None and actor.is_authenticated else None,
+            )
+        else:
+            ApplicationCheck.objects.update_or_create(
+                application=application,
+                code="integrity",
+                defaults={
+                    "department": _department("centre"),
+                    "result": ApplicationCheck.Result.FAIL,
+                    "reason": reason,
+                    "reviewer": actor if actor is not None and actor.is_authenticated else None,
+                    "decided_at": now,
+                },
+            )
+            application.status = Application.Status.REJECTED
+            application.reviewed_at = now
+            application.save(update_fields=["status", "reviewed_at"])
+            current = _current_run(scene)
+            if current is not None and current.rows.filter(application=application).exists():
+                _ranking_run(
+                    actor=actor,
+                    scene=scene,
+                    reason=_("申请 %(number)s 因提供虚假材料被取消资格，重新排名")
+                    % {"number": application.number},
+                )
+        audit_record(
+            actor=actor,
+            action="scenes.revoke",
+            obj=application,
+            before={"status": before},
+            after={"status": application.status, "final_list": final, "reason": reason},
+        )
+    return application
 
 
 def final_list_export_record(*, actor: Any, run: RankingRun, fmt: str) -> None:

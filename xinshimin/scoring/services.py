@@ -320,6 +320,17 @@ def _snapshot_values(score: Score, digest: str, computed_at: dt.datetime) -> dic
     }
 
 
+def _clearances(resident_ids: Sequence[int], as_of: dt.date) -> dict[int, Any]:
+    """Fraud sanctions (spec §5 "Audits and fraud"): resident id → ``integrity.clearance.Clearance`` for
+    those whose points are cleared to zero on ``as_of``. A cleared snapshot is 0 in every number, keeps each
+    item's explanation with the reason appended, and carries the sanction in its notes and its digest;
+    snapshots of earlier dates are untouched. The rule and its texts live in xinshimin/integrity/clearance.py
+    (imported here, late, because integrity is a workflow app above scoring)."""
+    from xinshimin.integrity.clearance import clearances
+
+    return clearances(resident_ids, as_of)
+
+
 _SNAPSHOT_FIELDS = [
     "total",
     "raw_total",
@@ -341,6 +352,9 @@ def snapshot_resident(
     record = policy or policy_for(as_of)
     values = resident_input(resident, as_of=as_of)
     digest = input_digest(values, resident.birth_date)
+    clearance = _clearances([resident.pk], as_of).get(resident.pk)  # fraud sanction: points cleared
+    if clearance is not None:
+        digest = clearance.digest(digest)
     with transaction.atomic():
         existing = (
             ScoreSnapshot.objects.select_for_update()
@@ -352,6 +366,8 @@ def snapshot_resident(
         facts = facts_from_values(values)
         score = evaluate(facts, policy_version(record), as_of=as_of, birth_date=resident.birth_date)
         values = _snapshot_values(score, digest, timezone.now())
+        if clearance is not None:
+            values = clearance.apply(values)
         if existing is None:
             return ScoreSnapshot.objects.create(resident=resident, policy=record, as_of=as_of, **values)
         for name, value in values.items():
@@ -454,18 +470,21 @@ def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[
         )
     )
     now = timezone.now()
+    cleared = _clearances(ids, run.as_of)  # fraud sanctions: points cleared
     rows = []
     for pk, birth_date in batch:
         assembled = inputs[pk]
         digest = input_digest(assembled, birth_date)
+        clearance = cleared.get(pk)
+        if clearance is not None:
+            digest = clearance.digest(digest)
         if stored.get(pk) == digest:
             continue
         score = evaluate(facts_from_values(assembled), version, as_of=run.as_of, birth_date=birth_date)
-        rows.append(
-            ScoreSnapshot(
-                resident_id=pk, policy=run.policy, as_of=run.as_of, **_snapshot_values(score, digest, now)
-            )
-        )
+        values = _snapshot_values(score, digest, now)
+        if clearance is not None:
+            values = clearance.apply(values)
+        rows.append(ScoreSnapshot(resident_id=pk, policy=run.policy, as_of=run.as_of, **values))
     if rows:
         with transaction.atomic():
             ScoreSnapshot.objects.bulk_create(

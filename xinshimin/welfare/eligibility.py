@@ -2,7 +2,7 @@
 
 Rules [GUIDE 七(二); spec §5]: anyone holding a residence permit that counts for points on the day of the
 request, with points above 0, may redeem. Redeeming never deducts points. A ban (3 years after fraud,
-spec §5 "Audits and fraud") is checked here too, once the integrity app provides it.
+spec §5 "Audits and fraud") is checked here too, first (``integrity.gates``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinshimin.integrity.gates import active_ban, ban_message
 from xinshimin.residents.models import ResidencePermit, Resident
 
 from .models import Offer
@@ -71,6 +72,9 @@ def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Elig
     those itself. This function only reads.
     """
     on = timezone.localdate(at)
+    ban = active_ban(resident, on)  # integrity: no points services during a fraud ban (spec §5)
+    if ban is not None:
+        return Eligibility(ok=False, code="banned", reason=ban_message(ban))
     has_permit, points = _permit_and_points(resident, on=on)
     if not has_permit:
         return Eligibility(
@@ -90,5 +94,4 @@ def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Elig
                 "缺少的材料可在集中审核期内申报。"
             ),
         )
-    # A ban check (integrity: no points services for 3 years after fraud) belongs here.
     return ELIGIBLE

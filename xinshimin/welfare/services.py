@@ -26,6 +26,7 @@ from xinshimin.accounts.access import require
 from xinshimin.accounts.models import Provider
 from xinshimin.audit.services import audit_record
 from xinshimin.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from xinshimin.integrity.gates import certificate_void_reason
 from xinshimin.residents.selectors import resident_for_user
 
 from .access import can_check_certificates, can_manage_offers, can_redeem
@@ -489,6 +490,9 @@ def certificate_use(
     offer = certificate.redemption.offer
     if offer.status == Offer.Status.CANCELLED:
         raise CertificateVoid(_("该活动已取消，此兑换成功证明作废，不能核销。"))
+    void_reason = certificate_void_reason(certificate)  # integrity: voided by a fraud sanction
+    if void_reason is not None:
+        raise CertificateVoid(void_reason)
     if certificate.is_used:
         raise _already_used(certificate)
     if offer.use_until is not None and at > offer.use_until:

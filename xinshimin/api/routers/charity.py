@@ -15,10 +15,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from xinshimin.accounts.models import User
+from xinshimin.api.pagination import LimitOffsetPagination
 from xinshimin.charity import ledger, selectors, services
 from xinshimin.charity.access import can_read_fund
 from xinshimin.charity.models import Account, Donation, HardshipCase, JournalEntry

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from xinshimin.api.pagination import LimitOffsetPagination
 from xinshimin.claims.items import claimable_items
 from xinshimin.claims.models import Claim
 from xinshimin.claims.selectors import (

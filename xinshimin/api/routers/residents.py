@@ -6,8 +6,9 @@ from typing import Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from xinshimin.api.pagination import LimitOffsetPagination
 from xinshimin.residents.models import Resident
 from xinshimin.residents.selectors import resident_get, resident_list
 from xinshimin.residents.services import resident_reveal_personal_data

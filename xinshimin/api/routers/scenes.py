@@ -16,10 +16,11 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from xinshimin.accounts.access import is_role
 from xinshimin.accounts.models import Role
+from xinshimin.api.pagination import LimitOffsetPagination
 from xinshimin.core.errors import NotFound
 from xinshimin.residents.models import HouseholdMember, Resident
 from xinshimin.residents.selectors import resident_for_user, resident_get
