@@ -365,7 +365,10 @@ class RankingRow(models.Model):
     # No separate index on ``run``: the unique (run, rank) constraint's index serves every run lookup,
     # and each index costs time on every row of a 100,000-row list.
     run = models.ForeignKey(RankingRun, on_delete=models.CASCADE, related_name="rows", db_index=False)
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="ranking_rows")
+    # Indexed by the unique (application, run) constraint, which serves "the rows of an application".
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="ranking_rows", db_index=False
+    )
     rank = models.PositiveIntegerField(_("名次"))
     number = models.CharField(_("申请编号"), max_length=64)
     name_masked = models.CharField(_("姓名"), max_length=40)
@@ -377,8 +380,17 @@ class RankingRow(models.Model):
     is_top_n = models.BooleanField(_("优先"), default=False)
     is_selected = models.BooleanField(_("入围"), default=False)
     receipt = models.CharField(_("回执码"), max_length=16)
+    # Which snapshot the values were frozen from: a reference for reading, not an invariant (the row keeps
+    # its own copy of the values), so no database constraint — checking one per row would cost more than
+    # writing the row. A recomputed snapshot keeps its id; a deleted one leaves a dangling, unused id.
     snapshot = models.ForeignKey(
-        ScoreSnapshot, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        ScoreSnapshot,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -387,7 +399,7 @@ class RankingRow(models.Model):
         verbose_name_plural = _("排名行")
         constraints = [
             models.UniqueConstraint(fields=["run", "rank"], name="row_rank_once"),
-            models.UniqueConstraint(fields=["run", "application"], name="row_application_once"),
+            models.UniqueConstraint(fields=["application", "run"], name="row_application_once"),
         ]
         indexes = [models.Index(fields=["receipt"], name="row_receipt")]
 
