@@ -221,6 +221,7 @@ XINSHIMIN_RATE_LIMITS = {
     "api_anonymous": "120/60",  # API calls without a session or a valid token, per client address
     "redemption": "10/60",  # welfare redemptions per user
     "sms_code": "5/3600",  # SMS verification codes per phone number or address
+    "estimate": "30/60",  # points estimates (public page and POST /api/scoring/estimate) per client address
 }
 # API list pages: at most 1,000 rows a request (ninja's default is unlimited; xinshimin/api/pagination.py).
 NINJA_PAGINATION_MAX_LIMIT = 1000

@@ -100,6 +100,14 @@ PAGES: dict[str, str | tuple[str, str]] = {
     "web:welfare_manage":                                "D D D D D D D D A A",
     "POST web:welfare_offer_publish":                    ("offer", "D D D D D D D D D A"),
     "POST web:welfare_offer_cancel":                     ("offer", "D D D D D D D D D A"),
+    "web:scoring_points":                                "D A D D D D D D D D",
+    "web:scoring_estimate":                              "A A A A A A A A A A",
+    "web:scoring_policies":                              "D D D D D D D D D A",
+    "web:scoring_policy_detail":                         ("policy", "D D D D D D D D D A"),
+    "POST web:scoring_policy_copy":                      ("policy", "D D D D D D D D D A"),
+    "POST web:scoring_policy_publish":                   ("policy", "D D D D D D D D D A"),  # empty form: refused with a message
+    "web:scoring_policy_whatif":                         ("policy", "D D D D D D D D D A"),
+    "web:scoring_policy_whatif_status":                  ("policy", "D D D D D D D D D A"),  # 400 without ?job=
     "web:charity_report_index":                          "A A A A A A A A A A",
     "web:charity_report":                                ("year", "A A A A A A A A A A"),
     "web:charity_report_pdf":                            ("year", "A A A A A A A A A A"),
@@ -139,6 +147,8 @@ API: dict[str, str | tuple[str, str]] = {
     "POST /api/residents/{resident_id}/reveal":                  ("resident", "D D O O D D D A D A"),
     "GET /api/workdays/deadline":                                "A A A A A A A A A A",
     "GET /api/workdays/count":                                   "A A A A A A A A A A",
+    "POST /api/scoring/estimate":                                "A A A A A A A A A A",
+    "POST /api/scoring/import":                                  "D D D D A A D D D D",  # reviewers (their department); no file: 422
     "GET /api/claims/items":                                     "D A A A A A A A A A",
     "GET /api/claims/review-period":                             "A A A A A A A A A A",
     "GET /api/claims/track":                                     ("claim", "A A A A A A A A A A"),

@@ -414,6 +414,16 @@ def build_scene_applicant(world: World) -> Values:
     )
 
 
+def build_policy(world: World) -> Values:
+    """A draft copy of the seeded policy version (the centre's policy pages take a version's pk)."""
+    from xinshimin.scoring.models import PolicyRecord
+    from xinshimin.scoring.services import policy_draft_copy
+
+    seed = PolicyRecord.objects.get(version_id="ruian-2025.1")
+    values = {"pk": policy_draft_copy(actor=world.users["admin"], source=seed).pk}
+    return Values(values, values, sided=False)
+
+
 def build_unknown_path(world: World) -> Values:
     values = {"url": "no-such-page/"}
     return Values(values, values, sided=False)
@@ -441,6 +451,7 @@ KINDS: dict[str, Callable[[World], Values]] = {
     "case_evidence": build_case_evidence,
     "donation": build_donation,
     "ledger_entry": build_ledger_entry,
+    "policy": build_policy,
 }
 
 

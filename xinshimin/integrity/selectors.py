@@ -7,9 +7,10 @@ approved sanctions (the decision letter) and bans; everyone else sees nothing.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,17 +23,19 @@ from . import sampling
 from .access import can_read_integrity
 from .models import AuditDraw, AuditPlan, AuditSample, Ban, FindingEvidence, Recovery, Sanction
 
+M = TypeVar("M", bound=Model)
+
 
 def _not_found(what: str) -> NotFound:
     return NotFound(_("未找到该%(what)s，或您无权查看。") % {"what": what})
 
 
-def _get(rows: QuerySet[Any], pk: Any, what: str) -> Any:
+def _get(rows: QuerySet[M], pk: Any, what: str) -> M:
     try:
         return rows.get(pk=int(pk))
     except (ValueError, TypeError, OverflowError):
         raise _not_found(what) from None
-    except rows.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise _not_found(what) from None
 
 
@@ -89,10 +92,9 @@ def finding_evidence_get(*, visible_to: Any, pk: Any) -> FindingEvidence:
 
 def sample_claim_evidence_get(*, visible_to: Any, sample: AuditSample, pk: Any) -> Evidence:
     """A file of the sampled claim, for the auditor (the sample itself was already checked as visible)."""
-    rows = Evidence.objects.filter(claim_id=sample.claim_id) if can_read_integrity(visible_to) else None
-    if rows is None or sample.claim_id is None:
+    if sample.claim_id is None or not can_read_integrity(visible_to):
         raise _not_found(_("证明材料"))
-    return _get(rows, pk, _("证明材料"))
+    return _get(Evidence.objects.filter(claim_id=sample.claim_id), pk, _("证明材料"))
 
 
 # --- sanctions, bans, recoveries ---------------------------------------------------------------------

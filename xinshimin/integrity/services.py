@@ -11,14 +11,15 @@ Decisions recorded here (spec §5 "Audits and fraud", guide 十 and 六(五) lea
   decision fell in the plan's period, optionally of one item and/or one department; for a scene plan, the
   scene's applications that were not withdrawn. The draw freezes the ids with the seed.
 - **What an approved sanction does**, in one transaction, rows locked in a fixed order (resident →
-  sanction → claims → applications and their checks → certificates; each set by primary key):
+  sanction → claims by id → per application, by scene then id: scene → application (the order of
+  ``scenes.services.application_revoke``) → certificates by id):
   1. open claims of the person are cancelled (status "withdrawn", with a timeline entry saying why);
   2. the facts established by the fraudulent claim (if the sample was a claim) are reverted to what they
      were before it, so they never count again;
   3. the person's scene applications of the current year, the sampled application, and (for a claim) every
-     application ranked on or after the claim was approved are revoked: status "rejected", pending checks
-     failed with the reason, and an outcome "资格已取消" where the application reached a final list or had
-     an outcome (a school place, a subsidy);
+     application ranked on or after the claim was approved are revoked by ``application_revoke``: before
+     the final list rejected by a failed "integrity" check (and the ranking re-run without them), on a
+     final list a "资格已取消" outcome (the school place or the subsidy is cancelled);
   4. unused welfare certificates are voided (``VoidedCertificate``; providers refuse them);
   5. the ban starts (``Ban``, first day = the approval day, last day = the day before the 3rd
      anniversary, see ``periods``);
@@ -45,15 +46,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinshimin.accounts.access import require
-from xinshimin.accounts.models import Department
+from xinshimin.accounts.access import is_role, require
+from xinshimin.accounts.models import Department, Role
 from xinshimin.audit.services import audit_record
 from xinshimin.claims.models import Claim, ClaimEvent
 from xinshimin.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from xinshimin.core.uploads import CleanFile, delete_private, sanitise_uploads, store_private
 from xinshimin.notifications.services import notify
 from xinshimin.residents.models import Resident
-from xinshimin.scenes.models import Application, ApplicationCheck, Outcome, RankingRow, RankingRun, Scene
+from xinshimin.scenes.models import Application, Outcome, RankingRow, RankingRun, Scene
 from xinshimin.welfare.models import Certificate, Offer
 
 from . import sampling
@@ -261,6 +262,7 @@ def plan_population(plan: AuditPlan) -> list[tuple[int, int]]:
         if plan.department_id:
             claims = claims.filter(department_id=plan.department_id)
         return list(claims.order_by("pk").values_list("pk", "resident_id"))
+    assert plan.scene_id is not None  # a CHECK constraint: an applications plan has a scene
     applications = Application.objects.filter(scene_id=plan.scene_id).exclude(
         status=Application.Status.WITHDRAWN
     )
@@ -272,7 +274,11 @@ def audit_draw_create(*, actor: Any, plan: AuditPlan) -> AuditDraw:
     read, frozen with the draw, and the sample chosen from it with ``sampling.draw``."""
     _require_auditor(actor)
     with transaction.atomic():
-        plan = AuditPlan.objects.select_for_update().select_related("scene", "department").get(pk=plan.pk)
+        plan = (
+            AuditPlan.objects.select_for_update(of=("self",))
+            .select_related("scene", "department")
+            .get(pk=plan.pk)
+        )
         if not plan.is_active:
             raise Conflict(_("该抽查计划已停用，请先启用后再抽取。"), code="plan_stopped")
         seed = sampling.new_seed()
@@ -381,7 +387,7 @@ def sample_record_finding(
     try:
         with transaction.atomic():
             sample = (
-                AuditSample.objects.select_for_update()
+                AuditSample.objects.select_for_update(of=("self",))
                 .select_related("draw", "claim", "application", "resident")
                 .get(pk=sample.pk)
             )
@@ -429,7 +435,9 @@ def sanction_propose(*, actor: Any, sample: AuditSample, reason: str) -> Sanctio
     _require_auditor(actor)
     reason = _clean_text(reason, field="reason", required=True, what=_("认定的事实（提供了哪些虚假材料）"))
     with transaction.atomic():
-        sample = AuditSample.objects.select_for_update().select_related("resident").get(pk=sample.pk)
+        sample = (
+            AuditSample.objects.select_for_update(of=("self",)).select_related("resident").get(pk=sample.pk)
+        )
         if sample.finding != AuditSample.Finding.FRAUD_SUSPECTED:
             raise Conflict(
                 _("只有核查结论为“涉嫌提供虚假材料”的样本才能提出违规处理，当前结论为“%(finding)s”。")
@@ -708,70 +716,52 @@ def _tainted_application_ids(ctx: _SanctionContext) -> set[int]:
 
 
 def _revoke_applications(ctx: _SanctionContext) -> list[dict[str, Any]]:
+    """Cancel each tainted application through ``scenes.services.application_revoke`` (before the final
+    list: rejected with a failed "integrity" check, and the ranking re-run without it; on a final list: a
+    "revoked" outcome). Applications are taken by scene, then id: that service locks scene → application."""
+    from xinshimin.scenes.services import application_revoke
+
     ids = _tainted_application_ids(ctx)
     applications = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("scene")
+        Application.objects.select_related("scene")
         .filter(pk__in=ids)
         .exclude(status=Application.Status.WITHDRAWN)
-        .order_by("pk")
+        .order_by("scene_id", "pk")
     )
+    # The scenes service is the centre's; an auditor's approval is carried out by the system and the
+    # sanction's own audit event names the approver.
+    revoker = ctx.actor if is_role(ctx.actor, Role.CENTRE_ADMIN) else None
     done = []
     for application in applications:
         outcomes = list(application.outcomes.values_list("kind", flat=True))
+        if Outcome.Kind.REVOKED in outcomes:
+            continue  # already revoked
         on_final_list = RankingRow.objects.filter(
             application=application, run__status=RankingRun.Status.FINAL
         ).exists()
-        if application.status == Application.Status.REJECTED and not outcomes:
-            continue  # nothing was obtained: no qualification to cancel
+        if application.status == Application.Status.REJECTED and not on_final_list:
+            continue  # refused already: nothing was obtained
         before = application.status
-        application.status = Application.Status.REJECTED
-        application.reviewed_at = ctx.now
-        application.save(update_fields=["status", "reviewed_at"])
-        failed = ApplicationCheck.objects.filter(
-            application=application, result=ApplicationCheck.Result.PENDING
+        application = application_revoke(
+            actor=revoker,
+            application=application,
+            reason=_("%(why)s，取消其“%(scene)s”资格。")
+            % {"why": ctx.reason_note, "scene": application.scene.name},
         )
-        failed.update(
-            result=ApplicationCheck.Result.FAIL,
-            reason=_("%(why)s，申请资格已取消。") % {"why": ctx.reason_note},
-            decided_at=ctx.now,
-        )
-        revoked_outcome = False
-        obtained = [k for k in outcomes if k != Outcome.Kind.REVOKED]
-        if (on_final_list or obtained) and Outcome.Kind.REVOKED not in outcomes:
-            Outcome.objects.create(
-                application=application,
-                kind=Outcome.Kind.REVOKED,
-                note=_("%(why)s，取消其%(scene)s资格。")
-                % {"why": ctx.reason_note, "scene": application.scene.name},
-                recorded_at=ctx.now,
-                recorded_by=ctx.actor,
-            )
-            revoked_outcome = True
         paid = application.outcomes.filter(kind=Outcome.Kind.SUBSIDY_PAID).aggregate(total=Sum("amount_yuan"))
-        entry = {
-            "application": application.pk,
-            "number": application.number,
-            "scene": application.scene.name,
-            "kind": application.kind,
-            "year": application.year,
-            "was": before,
-            "obtained": obtained,
-            "outcome_revoked": revoked_outcome,
-            "subsidy_paid": str(paid["total"] or ZERO),
-        }
-        audit_record(
-            actor=ctx.actor,
-            action="integrity.application_revoke",
-            obj=application,
-            before={"status": before, "outcomes": outcomes},
-            after={
-                "status": application.status,
-                "outcome_revoked": revoked_outcome,
-                "sanction": ctx.sanction.reference,
-            },
+        done.append(
+            {
+                "application": application.pk,
+                "number": application.number,
+                "scene": application.scene.name,
+                "kind": application.kind,
+                "year": application.year,
+                "was": before,
+                "obtained": [k for k in outcomes if k != Outcome.Kind.REVOKED],
+                "final_list": on_final_list,
+                "subsidy_paid": str(paid["total"] or ZERO),
+            }
         )
-        done.append(entry)
     return done
 
 

@@ -379,7 +379,6 @@ class RankingRow(models.Model):
     submitted_at = models.DateTimeField()
     is_top_n = models.BooleanField(_("优先"), default=False)
     is_selected = models.BooleanField(_("入围"), default=False)
-    receipt = models.CharField(_("回执码"), max_length=16)
     # Which snapshot the values were frozen from: a reference for reading, not an invariant (the row keeps
     # its own copy of the values), so no database constraint — checking one per row would cost more than
     # writing the row. A recomputed snapshot keeps its id; a deleted one leaves a dangling, unused id.
@@ -401,10 +400,16 @@ class RankingRow(models.Model):
             models.UniqueConstraint(fields=["run", "rank"], name="row_rank_once"),
             models.UniqueConstraint(fields=["application", "run"], name="row_application_once"),
         ]
-        indexes = [models.Index(fields=["receipt"], name="row_receipt")]
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.rank}"
+
+    @property
+    def receipt(self) -> str:
+        """The row's receipt code (computed, not stored; see ``receipts``)."""
+        from .receipts import receipt_code
+
+        return receipt_code(run_id=self.run_id, rank=self.rank, number=self.number, total=self.total)
 
 
 class Objection(models.Model):

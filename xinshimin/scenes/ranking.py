@@ -1,5 +1,9 @@
 """Ranking: the tie-break chain, the seeded lottery and the digests. Pure Python, no database.
 
+This module is the definition. On PostgreSQL the same ranking is also computed by one SQL statement
+(``sql_ranking``) for speed; tests check that both give the same rows and digests, and every stored run
+can be re-checked against this module (``selectors.run_verify``).
+
 A ranking orders the eligible applications of a scene by a **tie-break chain**: a list of known keys,
 applied in order until two applications differ. The default chain (spec §5, issue 5):
 
@@ -16,10 +20,10 @@ lottery in the chain that never happens in practice, but it makes the order tota
 
 Digests (SHA-256, hex) make a run checkable:
 
-* ``inputs_digest`` — over a header line (scene code, as-of date, policy version, chain, seed) and one line
-  per application, sorted by application number: ``number|total|social insurance|residence date|submitted``
-  (points with two decimals, the date ISO or empty, the submission time in UTC as
-  ``2025-03-10T02:00:00.000000+00:00``);
+* ``inputs_digest`` — over a header line (canonical JSON of scene code, as-of date, policy version, chain
+  and seed) and one line per application, in the order of the application numbers (by code point):
+  ``number|total|social insurance|residence date|submitted`` (points with two decimals, the date ISO or
+  empty, the submission time in UTC as ``2025-03-10T02:00:00.000000+00:00``);
 * ``output_digest`` — over the published list, one line per row in rank order:
   ``rank|number|masked name|masked ID|total|top-N (1/0)|selected (1/0)``. Everything in it is on the public
   page and in the exports, so anyone can recompute it from the published list.
@@ -175,15 +179,10 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def inputs_digest(
-    *,
-    scene_code: str,
-    as_of: dt.date,
-    policy_version: str,
-    chain: Sequence[str],
-    seed: str,
-    entries: Iterable[Entry],
+def inputs_head(
+    *, scene_code: str, as_of: dt.date, policy_version: str, chain: Sequence[str], seed: str
 ) -> str:
+    """The first line of the inputs digest (with its newline)."""
     head = json.dumps(
         {
             "scene": scene_code,
@@ -196,14 +195,33 @@ def inputs_digest(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    digest = hashlib.sha256(head.encode() + b"\n")
-    lines = sorted(
+    return head + "\n"
+
+
+def inputs_digest(
+    *,
+    scene_code: str,
+    as_of: dt.date,
+    policy_version: str,
+    chain: Sequence[str],
+    seed: str,
+    entries: Iterable[Entry],
+) -> str:
+    head = inputs_head(
+        scene_code=scene_code, as_of=as_of, policy_version=policy_version, chain=chain, seed=seed
+    )
+    digest = hashlib.sha256(head.encode())
+    lines = [
         f"{e.number}|{_points(e.total_q)}|{_points(e.social_insurance_q)}|"
         f"{e.residence_registered_on.isoformat() if e.residence_registered_on else ''}|{_utc(e.submitted_at)}\n"
-        for e in entries
-    )
+        for e in sorted(entries, key=_number)
+    ]
     digest.update("".join(lines).encode())
     return digest.hexdigest()
+
+
+def _number(entry: Entry) -> str:
+    return entry.number
 
 
 class PublishedRow(NamedTuple):

@@ -30,7 +30,7 @@ from .models import (
     RankingRun,
     Scene,
 )
-from .receipts import receipt_normalise
+from .receipts import receipt_matches, receipt_parse
 
 # --- scenes ---------------------------------------------------------------------------------------------
 
@@ -340,15 +340,21 @@ def public_rows(run: RankingRun) -> QuerySet[RankingRow]:
 
 
 def receipt_lookup(code: str) -> RankingRow | None:
-    """The published row a receipt code belongs to, or None."""
-    value = receipt_normalise(code)
-    if len(value) < 8:
+    """The published row a receipt code belongs to (its tag checked), or None."""
+    parsed = receipt_parse(code)
+    if parsed is None:
         return None
-    return (
+    run_id, rank, tag = parsed
+    row = (
         RankingRow.objects.select_related("run__scene")
-        .filter(receipt=value, run__published_at__isnull=False)
+        .filter(run_id=run_id, rank=rank, run__published_at__isnull=False)
         .first()
     )
+    if row is None or not receipt_matches(
+        tag, run_id=row.run_id, rank=row.rank, number=row.number, total=row.total
+    ):
+        return None
+    return row
 
 
 def own_row(run: RankingRun, user: Any) -> RankingRow | None:

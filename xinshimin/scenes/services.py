@@ -30,7 +30,7 @@ from xinshimin.residents.models import HouseholdMember, ResidencePermit, Residen
 from xinshimin.scoring.models import Fact, PolicyRecord
 from xinshimin.workdays.calendar import add_working_days
 
-from . import gates, ranking, scores
+from . import gates, ranking, scores, sql_ranking
 from .access import may_decide_check, may_decide_objection, may_receive_final_list
 from .models import (
     Application,
@@ -42,7 +42,6 @@ from .models import (
     RankingRun,
     Scene,
 )
-from .receipts import receipt_codes
 
 NOTICE_WORKING_DAYS = 5
 SCHOOL_DEFAULT_TOP_N = 30
@@ -765,87 +764,62 @@ _ROW_COLUMNS = (
     "submitted_at",
     "is_top_n",
     "is_selected",
-    "receipt",
     "snapshot_id",
 )
-# COPY's text format: a backslash, tab, newline or carriage return inside a value must be escaped.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _row_values(run: RankingRun, result: RankingResult) -> Iterable[tuple[Any, ...]]:
     """The column values of every row, in ``_ROW_COLUMNS`` order (points as two-decimal strings)."""
-    totals = [format_points(entry.total_q) for entry in result.entries]
-    receipts = receipt_codes(
-        run_id=run.pk,
-        rows=[(row.rank, row.number, total) for row, total in zip(result.published, totals, strict=True)],
-    )
-    for entry, row, total, receipt in zip(result.entries, result.published, totals, receipts, strict=True):
+    run_pk = run.pk
+    for entry, row in zip(result.entries, result.published, strict=True):
         payload: _Payload = entry.payload
         yield (
-            run.pk,
+            run_pk,
             payload.application_id,
             row.rank,
             entry.number,
             row.name_masked,
             row.id_number_masked,
-            total,
+            format_points(entry.total_q),
             format_points(entry.social_insurance_q),
             entry.residence_registered_on,
             entry.submitted_at,
             row.is_top_n,
             row.is_selected,
-            receipt,
             payload.snapshot_id,
         )
 
 
-def _copy_field(value: Any) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, dt.date):  # dates and aware datetimes: ISO 8601 (with the offset)
-        return value.isoformat()
-    return str(value)
-
-
 def _write_rows(run: RankingRun, result: RankingResult) -> None:
-    """Insert the rows: PostgreSQL ``COPY`` in text format (fast), ``bulk_create`` elsewhere."""
-    values = _row_values(run, result)
-    if connection.vendor == "postgresql":
-        table = RankingRow._meta.db_table
-        columns = ", ".join(_ROW_COLUMNS)
-        field = _copy_field
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                chunk: list[str] = []
-                for value in values:
-                    chunk.append("\t".join(map(field, value)))
-                    if len(chunk) >= 5000:
-                        copy.write("\n".join(chunk) + "\n")
-                        chunk.clear()
-                if chunk:
-                    copy.write("\n".join(chunk) + "\n")
-        return
-    objects = [RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in values]
+    """Insert the rows computed in Python (databases other than PostgreSQL)."""
+    objects = [
+        RankingRow(**dict(zip(_ROW_COLUMNS, value, strict=True))) for value in _row_values(run, result)
+    ]
     RankingRow.objects.bulk_create(objects, batch_size=2000)
 
 
 def _ranking_run(*, actor: Any, scene: Scene, reason: str) -> RankingRun:
-    """Compute and store a new version (inside the caller's transaction, scene row locked)."""
+    """Compute and store a new version (inside the caller's transaction, scene row locked).
+
+    PostgreSQL ranks in one SQL statement (``sql_ranking``); other databases rank in Python
+    (``ranking_compute``). Both follow ``ranking.py`` and give the same rows and digests."""
     now = timezone.now()
     if not scene.lottery_seed:
         raise Conflict(_("该场景没有摇号种子承诺值，请先发布场景。"))
     if scene.seed_revealed_at is None:
         scene.seed_revealed_at = now
         scene.save(update_fields=["seed_revealed_at"])
-    result = ranking_compute(scene)
+    in_database = connection.vendor == "postgresql"
+    eligible = Application.objects.filter(scene=scene, status=Application.Status.ELIGIBLE)
+    result: RankingResult | None = None
+    if in_database:
+        scores.snapshots_ensure(
+            policy=scene.policy,
+            as_of=scene.as_of,
+            resident_ids=eligible.values_list("resident_id", flat=True),
+        )
+    else:
+        result = ranking_compute(scene)
     current = _current_run(scene)
     notice = Notice.objects.filter(scene=scene).first()
     if current is not None:
@@ -867,14 +841,27 @@ def _ranking_run(*, actor: Any, scene: Scene, reason: str) -> RankingRun:
         top_n=scene.top_n,
         quota=scene.quota,
         threshold=scene.threshold,
-        row_count=len(result.entries),
-        inputs_digest=result.inputs_digest,
-        output_digest=result.output_digest,
+        row_count=len(result.entries) if result else 0,
+        inputs_digest=result.inputs_digest if result else "",
+        output_digest=result.output_digest if result else "",
         created_at=now,
         created_by=actor if actor is not None and actor.is_authenticated else None,
         published_at=now if notice else None,
     )
-    _write_rows(run, result)
+    if result is not None:
+        _write_rows(run, result)
+    else:
+        count, run.inputs_digest, run.output_digest = sql_ranking.rank_in_database(
+            run=run, scene=scene, seed=scene.lottery_seed
+        )
+        expected = eligible.count()
+        if count != expected:
+            raise Conflict(
+                _("有 %(missing)s 份申请缺少 %(as_of)s 的积分快照，无法排名，请先重算积分。")
+                % {"missing": expected - count, "as_of": scene.as_of}
+            )
+        run.row_count = count
+        run.save(update_fields=["row_count", "inputs_digest", "output_digest"])
     audit_record(
         actor=actor,
         action="scenes.rank",

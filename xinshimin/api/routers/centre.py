@@ -18,6 +18,7 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from xinshimin.centre import selectors
 from xinshimin.centre.access import can_view_dashboards
@@ -150,9 +151,10 @@ def announcement(request: HttpRequest, announcement_id: int) -> AnnouncementOut:
 
 
 @router.post("/announcements", response={201: AnnouncementOut})
-def announcement_new(request: HttpRequest, body: AnnouncementIn) -> tuple[int, AnnouncementOut]:
+def announcement_new(request: HttpRequest, body: AnnouncementIn) -> Status[AnnouncementOut]:
+    """A draft; publish it with ``POST /announcements/{id}/publish``."""
     created = announcement_create(actor=request.user, **body.dict())
-    return 201, _announcement_out(created)
+    return Status(201, _announcement_out(created))
 
 
 def _managed(request: HttpRequest, announcement_id: int) -> Announcement:

@@ -26,7 +26,6 @@ from xinshimin.residents.models import HouseholdMember, Resident
 from xinshimin.residents.selectors import resident_for_user, resident_get
 from xinshimin.scenes import ranking, selectors, services
 from xinshimin.scenes.models import Application, ApplicationCheck, Objection, RankingRow, RankingRun, Scene
-from xinshimin.scenes.receipts import receipt_display
 
 router = Router(tags=["scenes"])
 
@@ -149,7 +148,7 @@ class ApplicationDetailOut(ApplicationOut):
     @staticmethod
     def resolve_receipt(obj: Application) -> str | None:
         row = obj.ranking_rows.exclude(run__status=RankingRun.Status.SUPERSEDED).first()
-        return receipt_display(row.receipt) if row else None
+        return row.receipt if row else None
 
 
 class ApplyIn(Schema):

@@ -29,7 +29,9 @@ def at(day: dt.date, hour: int = 10) -> time_machine.travel:
     return time_machine.travel(moment(day, hour), tick=False)
 
 
-def approved_volunteer_claim(resident: Resident, reviewer: Any, *, filed: dt.date, approved: dt.date) -> Claim:
+def approved_volunteer_claim(
+    resident: Resident, reviewer: Any, *, filed: dt.date, approved: dt.date
+) -> Claim:
     """A volunteer-hours claim (25 hours = 2 points) filed and approved on the given days."""
     with at(filed):
         claim = file_claim(resident, value=[{"date": "2025-05-01", "hours": 25}])
@@ -49,7 +51,9 @@ def claims_plan(actor: Any, *, start: dt.date, end: dt.date, rate: str = "100", 
     )
 
 
-def find_fraud(auditor: Any, sample: AuditSample, note: str = "志愿汇系统无此服务记录，证明为伪造。") -> AuditSample:
+def find_fraud(
+    auditor: Any, sample: AuditSample, note: str = "志愿汇系统无此服务记录，证明为伪造。"
+) -> AuditSample:
     return services.sample_record_finding(
         actor=auditor,
         sample=sample,

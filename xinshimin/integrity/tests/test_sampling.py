@@ -20,7 +20,9 @@ def test_the_same_seed_and_population_give_the_same_sample_in_any_order(seed, id
     shuffled = data.draw(st.permutations(ids))
     first = sampling.draw(seed, "claims.claim", ids, rate)
     assert sampling.draw(seed, "claims.claim", shuffled, rate) == first
-    assert sampling.population_digest("claims.claim", shuffled) == sampling.population_digest("claims.claim", ids)
+    assert sampling.population_digest("claims.claim", shuffled) == sampling.population_digest(
+        "claims.claim", ids
+    )
 
 
 @given(ids=populations, rate=rates)

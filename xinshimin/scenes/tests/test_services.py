@@ -541,3 +541,23 @@ def test_checks_are_pending_rows_with_a_constraint_on_results(scene):
     application = apply_school(scene, p, child_of(p, dt.date(2019, 5, 1)))
     with pytest.raises(IntegrityError), transaction.atomic():
         ApplicationCheck.objects.filter(application=application).update(result="maybe")
+
+
+def test_rows_with_copy_special_characters_are_stored_exactly(scene):
+    """The PostgreSQL COPY path escapes backslashes and tabs in data (SQLite stores through the ORM)."""
+    odd = parent(name="\\\t张三")
+    with time_machine.travel(at(2025, 3, 10), tick=False):
+        application = services.application_submit(
+            actor=odd.user,
+            scene=scene,
+            resident=odd,
+            child=child_of(odd, dt.date(2019, 5, 1)),
+            stage="grade1",
+        )
+    with time_machine.travel(at(2025, 3, 20), tick=False):
+        approve_all(application)
+    with time_machine.travel(at(2025, 5, 8), tick=False):
+        run = services.ranking_run_create(actor=None, scene=scene)
+    row = run.rows.get()
+    assert row.name_masked == odd.masked_name == "\\***"
+    assert selectors.run_verify(run)

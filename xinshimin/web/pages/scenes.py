@@ -27,7 +27,6 @@ from xinshimin.residents.models import HouseholdMember, Resident
 from xinshimin.residents.selectors import resident_for_user, resident_list
 from xinshimin.scenes import access, exports, gates, ranking, scores, selectors, services
 from xinshimin.scenes.models import Application, Notice, Objection, Outcome, RankingRun, Scene
-from xinshimin.scenes.receipts import receipt_display
 from xinshimin.scoring.models import PolicyRecord
 
 PAGE_SIZE = 100
@@ -408,7 +407,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": selectors.application_timeline(application, viewer=user),
             "checks": selectors.visible_checks(application, user),
             "row": row,
-            "receipt": receipt_display(row.receipt) if row else "",
+            "receipt": row.receipt if row else "",
             "notice": notice,
             "notice_open": notice is not None and notice.is_open_on(today),
             "may_object": may_object,
@@ -689,7 +688,7 @@ def _notice_page(request: HttpRequest, scene_pk: int, version: int | None) -> Ht
             "scene": scene,
             "notice": scene.notice,
             "page": page,
-            "mine": [(row, receipt_display(row.receipt), mine_pages[row.pk]) for row in mine],
+            "mine": [(row, row.receipt, mine_pages[row.pk]) for row in mine],
             "mine_ids": {row.pk for row in mine},
             "chain": ranking.describe_chain(run.chain),
             "versions": [r for r in selectors.run_history(scene) if r.is_public],
@@ -733,7 +732,7 @@ def notice_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/scenes/verify.html",
-        {"code": code, "row": row, "receipt": receipt_display(row.receipt) if row else ""},
+        {"code": code, "row": row, "receipt": row.receipt if row else ""},
     )
 
 

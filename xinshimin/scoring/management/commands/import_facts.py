@@ -1,6 +1,8 @@
-"""``xinshimin import-facts FILE.jsonl --department CODE [--all-or-nothing]``: import a department's facts.
+"""``xinshimin import-facts FILE --department CODE [--format jsonl|csv|xlsx] [--all-or-nothing]``: import a
+department's facts.
 
-The exchange format (spec §4), one person per line. Good lines are imported in one transaction; bad lines
+The exchange format (spec §4), one person per line; or a CSV/XLSX table of the common fields
+(``docs/import-formats.md``; the format follows the file's extension unless ``--format`` is given). Good lines are imported in one transaction; bad lines
 are rejected whole and listed (line, field, problem) as JSON lines on stderr; the exit status is 1 if any
 line was rejected. Importing the same file twice changes nothing.
 """
@@ -14,7 +16,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinshimin.accounts.models import Department
-from xinshimin.scoring.services import facts_import
+from xinshimin.core.errors import DomainError
+from xinshimin.scoring.imports import FORMATS, detect_format, facts_import_file
+from xinshimin.scoring.services import ImportReport, facts_import
 
 
 class Command(BaseCommand):
@@ -31,6 +35,9 @@ class Command(BaseCommand):
             help="Import nothing at all if any line is rejected (default: import the good lines).",
         )
         parser.add_argument("--source-ref", default="", help="A reference kept with every fact (batch id).")
+        parser.add_argument(
+            "--format", choices=FORMATS, default=None, help="jsonl, csv or xlsx (default: from the extension)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         department = Department.objects.filter(code=options["department"]).first()
@@ -39,6 +46,28 @@ class Command(BaseCommand):
             raise CommandError(f"未知部门 {options['department']}，可选：{codes}")
         source = options["file"]
         source_ref = options["source_ref"] or (source if source != "-" else "stdin")
+        fmt = options["format"] or "jsonl"
+        if options["format"] is None and source.lower().endswith((".csv", ".xlsx", ".xlsm")):
+            fmt = detect_format(filename=source)
+        if fmt != "jsonl":
+            try:
+                with open(source, "rb") if source != "-" else sys.stdin.buffer as handle:  # noqa: SIM115
+                    data = handle.read()
+            except OSError as error:
+                raise CommandError(f"无法读取 {source}：{error.strerror}") from None
+            try:
+                report = facts_import_file(
+                    actor=None,
+                    department=department,
+                    data=data,
+                    format=fmt,
+                    source_ref=source_ref[:128],
+                    all_or_nothing=options["all_or_nothing"],
+                )
+            except DomainError as error:
+                raise CommandError(str(error.message)) from None
+            self._report(report)
+            return
         try:
             stream = sys.stdin if source == "-" else open(source, encoding="utf-8-sig")  # noqa: SIM115
         except OSError as error:
@@ -51,6 +80,9 @@ class Command(BaseCommand):
                 source_ref=source_ref[:128],
                 all_or_nothing=options["all_or_nothing"],
             )
+        self._report(report)
+
+    def _report(self, report: ImportReport) -> None:
         for rejected in report.rejected:
             self.stderr.write(json.dumps(rejected.to_json(), ensure_ascii=False))
         summary = {k: v for k, v in report.to_json().items() if k != "rejected"} | {
