@@ -57,9 +57,8 @@ def browser(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     API runs an event loop in this thread, and while it runs Django refuses synchronous database calls
     unless DJANGO_ALLOW_ASYNC_UNSAFE is set — which it is, for this module only (the ORM calls of the tests
     themselves and of the database fixtures' teardown are ordinary synchronous calls)."""
-    from playwright.sync_api import sync_playwright
-
     from django.db import connections
+    from playwright.sync_api import sync_playwright
 
     outer = {alias: connections[alias] for alias in connections}
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

@@ -95,7 +95,9 @@ def test_resident_logs_in_and_checks_their_points(phone: Any, screenshots: Path)
     assert page.url.endswith(reverse("web:workbench")), page.url
     assert "我的工作台" in _title_text(page)
     shot(page, screenshots, "resident-02-workbench")
-    points = _url_or_xfail("web:scoring_points", why="the resident's points page (web:scoring_points) is not built yet")
+    points = _url_or_xfail(
+        "web:scoring_points", why="the resident's points page (web:scoring_points) is not built yet"
+    )
     page.goto(points)
     body = page.inner_text("main")
     assert str(score.total).rstrip("0").rstrip(".") in body
@@ -116,7 +118,9 @@ def test_resident_files_a_claim_with_a_photo(phone: Any, screenshots: Path) -> N
     page.fill("input[name=row-0-date]", "2024-05-01")
     page.fill("input[name=row-0-hours]", "25")
     page.fill("#id_statement", "志愿汇记录 25 小时")
-    page.set_input_files("#id_evidence", files=[{"name": "志愿证明.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.set_input_files(
+        "#id_evidence", files=[{"name": "志愿证明.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}]
+    )
     shot(page, screenshots, "claim-02-form")
     page.click("form.card button[type=submit]")
     page.wait_for_url(re.compile(r"/claims/\d+/$"))
@@ -241,6 +245,7 @@ def test_centre_publishes_a_notice_that_reaches_home_and_inboxes(phone: Any, scr
     announcement = Announcement.objects.get(title="集中审核期提醒")
     job = JobRun.objects.get(announcement=announcement)
     page.click(f"a[href='{reverse('web:centre_job_detail', args=['delivery', job.pk])}']")
+    page.wait_for_url(re.compile(r"/jobs/delivery/\d+/$"))
     assert page.locator("progress.job").count() == 1
     assert "排队中" in page.inner_text("[data-job-state]")
     shot(page, screenshots, "notice-04-job-queued")
@@ -255,6 +260,35 @@ def test_centre_publishes_a_notice_that_reaches_home_and_inboxes(phone: Any, scr
     inbox.goto(reverse("web:claims_notices"))
     assert "集中审核期提醒" in inbox.inner_text("main")
     shot(inbox, screenshots, "notice-06-resident-inbox")
+
+
+def test_centre_reads_the_dashboards_and_downloads_an_export(phone: Any, screenshots: Path) -> None:
+    from openpyxl import load_workbook
+
+    from xinshimin.accounts.tests.factories import CentreAdminFactory
+    from xinshimin.residents.tests.factories import ResidentFactory
+    from xinshimin.welfare.tests.helpers import give_points
+
+    for total in (35, 80, 120):
+        give_points(ResidentFactory(), total, as_of=dt.date(2025, 3, 1))
+    page = phone()
+    log_in_staff(page, CentreAdminFactory())
+    page.goto(reverse("web:centre_dashboard"))
+    assert page.locator("section.card svg.chart").count() >= 6
+    assert page.locator("section.card table").count() >= 7
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # wide tables scroll inside their box
+    shot(page, screenshots, "dashboard-01-all")
+    page.select_option("#section", "scores")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"section=scores"))
+    assert "积分分布" in page.inner_text("main")
+    shot(page, screenshots, "dashboard-02-scores")
+    with page.expect_download() as download:
+        page.click("#scores a.btn")
+    assert download.value.suggested_filename == "dashboard-scores-20250101-20251231.xlsx"
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert ("20–40", 1) in [row[:2] for row in rows]
 
 
 # --- the public ----------------------------------------------------------------------------------------------------

@@ -136,6 +136,21 @@ PAGES: dict[str, str | tuple[str, str]] = {
     "web:charity_donation_create":                       "D D D D D D A D D D",
     "web:charity_donation_receipt":                      ("donation", "D D D D D D A A D D"),
     "web:charity_donation_receipt_pdf":                  ("donation", "D D D D D D A A D D"),
+    "web:centre_announcement_list":                      "A A A A A A A A A A",
+    "web:centre_announcement_detail":                    ("announcement", "A A A A A A A A A A"),
+    "web:centre_announcement_manage":                    "D D D D D D D D D A",
+    "web:centre_announcement_create":                    "D D D D D D D D D A",
+    "web:centre_announcement_edit":                      ("announcement", "D D D D D D D D D A"),
+    "POST web:centre_announcement_publish":              ("announcement", "D D D D D D D D D A"),  # already published: refused with a message
+    "POST web:centre_announcement_withdraw":             ("announcement", "D D D D D D D D D A"),  # no reason: refused with a message
+    "web:centre_timeline":                               "A A A A A A A A A A",
+    "web:centre_timeline_year":                          ("year", "A A A A A A A A A A"),
+    "web:centre_dashboard":                              "D D D D D D D A D A",
+    "web:centre_dashboard_xlsx":                         ("dashboard_section", "D D D D D D D A D A"),
+    "web:centre_jobs":                                   "D D D D D D D A D A",
+    "POST web:centre_job_recompute_start":               "D D D D D D D D D A",  # no date: refused with a message
+    "web:centre_job_detail":                             ("job", "D D D D D D D A D A"),
+    "web:centre_job_status":                             ("job", "D D D D D D D A D A"),
 }
 
 API: dict[str, str | tuple[str, str]] = {
@@ -202,6 +217,15 @@ API: dict[str, str | tuple[str, str]] = {
     "POST /api/charity/donations":                               "D D D D D D A D D D",
     "GET /api/charity/ledger":                                   "D D D D D D A A D D",
     "GET /api/charity/reports/{year}":                           ("year", "A A A A A A A A A A"),
+    "GET /api/centre/announcements":                             "A A A A A A A A A A",
+    "GET /api/centre/announcements/{announcement_id}":           ("announcement", "A A A A A A A A A A"),
+    "POST /api/centre/announcements":                            "D D D D D D D D D A",
+    "POST /api/centre/announcements/{announcement_id}/publish":  ("announcement", "D D D D D D D D D A"),
+    "POST /api/centre/announcements/{announcement_id}/withdraw": ("announcement", "D D D D D D D D D A"),
+    "GET /api/centre/timeline":                                  "A A A A A A A A A A",
+    "GET /api/centre/dashboard/{section}":                       ("dashboard_section", "D D D D D D D A D A"),
+    "GET /api/centre/jobs":                                      "D D D D D D D A D A",
+    "GET /api/centre/jobs/{source}/{job_id}":                    ("job", "D D D D D D D A D A"),
 }
 
 ADMIN_SITE: dict[str, str | tuple[str, str]] = {

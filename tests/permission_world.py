@@ -424,6 +424,35 @@ def build_policy(world: World) -> Values:
     return Values(values, values, sided=False)
 
 
+# centre: a published public announcement; an announcement for residents, whose inbox delivery is a job.
+
+
+def build_announcement(world: World) -> Values:
+    from xinshimin.centre.services import announcement_create, announcement_publish
+
+    admin = world.users["admin"]
+    made = announcement_create(actor=admin, title="2025年积分入学名单公示", body="公示期 5 个工作日。")
+    made = announcement_publish(actor=admin, announcement=made)
+    values = {"pk": made.pk, "announcement_id": made.pk}
+    return Values(values, values, sided=False)
+
+
+def build_job(world: World) -> Values:
+    from xinshimin.centre.models import JobRun
+    from xinshimin.centre.services import announcement_create, announcement_publish
+
+    admin = world.users["admin"]
+    made = announcement_create(actor=admin, title="集中审核期提醒", body="正文", audience="residents")
+    job = JobRun.objects.get(announcement=announcement_publish(actor=admin, announcement=made))
+    values = {"source": "delivery", "pk": job.pk, "job_id": job.pk}
+    return Values(values, values, sided=False)
+
+
+def build_dashboard_section(world: World) -> Values:
+    values = {"section": "residents"}
+    return Values(values, values, sided=False)
+
+
 def build_unknown_path(world: World) -> Values:
     values = {"url": "no-such-page/"}
     return Values(values, values, sided=False)
@@ -452,6 +481,9 @@ KINDS: dict[str, Callable[[World], Values]] = {
     "donation": build_donation,
     "ledger_entry": build_ledger_entry,
     "policy": build_policy,
+    "announcement": build_announcement,
+    "job": build_job,
+    "dashboard_section": build_dashboard_section,
 }
 
 

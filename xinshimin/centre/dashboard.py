@@ -19,11 +19,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from xinshimin.accounts.models import Town
-from xinshimin.core.charts import bar_chart_svg, line_chart_svg
+from xinshimin.core import charts
 from xinshimin.core.errors import ValidationFailed
 
 from . import selectors
@@ -31,6 +31,24 @@ from .selectors import Period
 from .templatetags.centre_tags import cn_date, cn_month, cn_range
 
 MAX_PERIOD_DAYS = 366 * 5
+CHART_WIDTH = 480  # drawn narrower than the charts' default so that their text stays readable on a phone
+
+
+def bar_chart_svg(data: Any, **kwargs: Any) -> SafeString:
+    return charts.bar_chart_svg(data, width=CHART_WIDTH, **kwargs)
+
+
+def line_chart_svg(data: Any, **kwargs: Any) -> SafeString:
+    return charts.line_chart_svg(data, width=CHART_WIDTH, **kwargs)
+
+
+def _axis_month(month: dt.date, months: list[Any]) -> str:
+    """A short month label for a chart axis: 3月 within one year, 2026-03 across years."""
+    if len({m.month.year for m in months}) > 1:
+        return f"{month:%Y-%m}"
+    if (get_language() or "").startswith("en"):
+        return f"{month:%b}"
+    return f"{month.month}月"
 
 
 @dataclass(frozen=True)
@@ -260,10 +278,14 @@ def _welfare(flt: DashboardFilter, today: dt.date) -> Section:
         % {"town": _("（兑换数量仅计本乡镇街道居民）") if in_town else ""},
         charts=[
             line_chart_svg(
-                [(cn_month(m.month), m.stock) for m in months], title=_("每月开放数量"), unit=_("份")
+                [(_axis_month(m.month, months), m.stock) for m in months],
+                title=_("每月开放数量"),
+                unit=_("份"),
             ),
             line_chart_svg(
-                [(cn_month(m.month), m.redeemed) for m in months], title=_("每月兑换数量"), unit=_("份")
+                [(_axis_month(m.month, months), m.redeemed) for m in months],
+                title=_("每月兑换数量"),
+                unit=_("份"),
             ),
         ],
         tables=[
@@ -290,13 +312,13 @@ def _fund(flt: DashboardFilter, today: dt.date) -> Section:
         description=_("基金银行存款账户每月的收入（捐赠、退回）与支出（救助金发放），按记账日期统计。"),
         charts=[
             line_chart_svg(
-                [(cn_month(m.month), m.money_in) for m in months],
+                [(_axis_month(m.month, months), m.money_in) for m in months],
                 title=_("每月收入"),
                 unit=_("元"),
                 value_format=lambda v: _money(Decimal(v)),
             ),
             line_chart_svg(
-                [(cn_month(m.month), m.money_out) for m in months],
+                [(_axis_month(m.month, months), m.money_out) for m in months],
                 title=_("每月支出"),
                 unit=_("元"),
                 value_format=lambda v: _money(Decimal(v)),

@@ -697,6 +697,12 @@ def _revert_fraudulent_claim(ctx: _SanctionContext) -> list[dict[str, Any]]:
         actor_label=_("新居民服务中心"),
         note=_("%(why)s，本件申报认定的积分已撤销。") % {"why": ctx.reason_note},
     )
+    audit_record(
+        actor=ctx.actor,
+        action="integrity.claim_revoke",
+        obj=claim,
+        after={"fact": claim.fact_kind, "reverted": True, "sanction": ctx.sanction.reference},
+    )
     result["reverted"] = True
     return [result]
 

@@ -66,7 +66,7 @@ def _insert_sql(chain: list[str]) -> str:
     )
     # Only table names of our models and the fixed ORDER BY terms are put into the text; values are
     # parameters.
-    return f"""  # noqa: S608
+    return f"""
 INSERT INTO {row} (run_id, application_id, rank, number, name_masked, id_number_masked, total,
                    social_insurance, residence_registered_on, submitted_at, is_top_n, is_selected, snapshot_id)
 SELECT %(run)s, id, rank, number, {masked}, id_number_masked, total, si, registered, submitted_at,
@@ -92,12 +92,13 @@ FROM (
         WHERE a.scene_id = %(scene)s AND a.status = 'eligible'
     ) inputs
 ) ranked
-"""
+"""  # noqa: S608
 
 
 def _digests_sql() -> str:
     row = RankingRow._meta.db_table
-    return f"""  # noqa: S608 (a table name; values are parameters)
+    # a table name is put into the text; values are parameters
+    return f"""
 SELECT
   encode(sha256(convert_to(%(head)s || COALESCE(string_agg(
       number || '|' || total::text || '|' || social_insurance::text || '|'
@@ -110,7 +111,7 @@ SELECT
       || chr(10), '' ORDER BY rank), ''), 'UTF8')), 'hex'),
   count(*)
 FROM {row} WHERE run_id = %(run)s
-"""
+"""  # noqa: S608
 
 
 def rank_in_database(*, run: RankingRun, scene: Scene, seed: str) -> tuple[int, str, str]:

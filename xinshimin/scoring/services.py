@@ -486,14 +486,10 @@ def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[
             values = clearance.apply(values)
         rows.append(ScoreSnapshot(resident_id=pk, policy=run.policy, as_of=run.as_of, **values))
     if rows:
+        from .batch import snapshots_write  # COPY on PostgreSQL (bench/README-recompute.md)
+
         with transaction.atomic():
-            ScoreSnapshot.objects.bulk_create(
-                rows,
-                batch_size=SNAPSHOT_BATCH,
-                update_conflicts=True,
-                unique_fields=["resident", "policy", "as_of"],
-                update_fields=_SNAPSHOT_FIELDS,
-            )
+            snapshots_write(rows, existing=set(stored), update_fields=_SNAPSHOT_FIELDS)
     return len(rows)
 
 

@@ -268,13 +268,13 @@ def band_labels() -> list[str]:
     """Seven bands of change: −20 and more, −5 to −20, up to −5, none, up to +5, +5 to +20, +20 and more."""
     small, large = BAND_LIMITS
     return [
-        _("减少超过 %(n)s 分") % {"n": large},
-        _("减少 %(a)s 分以上、不超过 %(b)s 分") % {"a": small, "b": large},
-        _("减少不超过 %(n)s 分") % {"n": small},
+        _("减少 >%(n)s") % {"n": large},
+        _("减少 %(a)s–%(b)s") % {"a": small, "b": large},
+        _("减少 ≤%(n)s") % {"n": small},
         _("不变"),
-        _("增加不超过 %(n)s 分") % {"n": small},
-        _("增加 %(a)s 分以上、不超过 %(b)s 分") % {"a": small, "b": large},
-        _("增加超过 %(n)s 分") % {"n": large},
+        _("增加 ≤%(n)s") % {"n": small},
+        _("增加 %(a)s–%(b)s") % {"a": small, "b": large},
+        _("增加 >%(n)s") % {"n": large},
     ]
 
 
@@ -440,7 +440,7 @@ def whatif_preview(
         ],
         scenes=scene_moves,
         seconds=round(time.perf_counter() - started, 2),
-        computed_at=timezone.now().isoformat(timespec="seconds"),
+        computed_at=timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 

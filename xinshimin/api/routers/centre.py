@@ -17,11 +17,13 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 
+from xinshimin.accounts.access import require
 from xinshimin.centre import selectors
-from xinshimin.centre.access import can_view_dashboards
+from xinshimin.centre.access import can_view_dashboards, can_view_jobs
 from xinshimin.centre.dashboard import SECTIONS, dashboard_filter, dashboard_section
 from xinshimin.centre.jobs import JobInfo, job_get, job_list
 from xinshimin.centre.models import Announcement
@@ -160,7 +162,7 @@ def announcement_new(request: HttpRequest, body: AnnouncementIn) -> Status[Annou
 def _managed(request: HttpRequest, announcement_id: int) -> Announcement:
     row = selectors.announcement_list_managed(user=request.user).filter(pk=announcement_id).first()
     if row is None:
-        raise NotFound("未找到该公告，或您无权管理。")
+        raise NotFound(_("未找到该公告，或您无权管理。"))
     return row
 
 
@@ -242,6 +244,8 @@ def _job_out(job: JobInfo) -> JobOut:
 
 @router.get("/jobs", response=list[JobOut])
 def jobs(request: HttpRequest, kind: str = "") -> list[JobOut]:
+    """The latest background jobs (recompute, announcement delivery, ranking), newest first."""
+    require(can_view_jobs(request.user), _("只有服务中心管理员和审计员可以查看后台任务。"))
     return [_job_out(job) for job in job_list(visible_to=request.user, source=kind or None)]
 
 

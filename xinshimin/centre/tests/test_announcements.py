@@ -53,7 +53,8 @@ def test_create_makes_an_audited_draft_nobody_else_sees():
 
 
 @pytest.mark.parametrize(
-    "make_actor", [lambda: ResidentFactory(with_user=True).user, ReviewerFactory, AuditorFactory, lambda: None]
+    "make_actor",
+    [lambda: ResidentFactory(with_user=True).user, ReviewerFactory, AuditorFactory, lambda: None],
 )
 def test_only_the_centre_writes_announcements(make_actor):
     actor = make_actor()
@@ -172,7 +173,9 @@ def test_a_published_announcement_is_withdrawn_before_it_is_edited():
     centre = CentreAdminFactory()
     item = announcement(actor=centre)
     with pytest.raises(Conflict):
-        announcement_update(actor=centre, announcement=item, title="新", body="新", kind="general", audience="public")
+        announcement_update(
+            actor=centre, announcement=item, title="新", body="新", kind="general", audience="public"
+        )
     announcement_withdraw(actor=centre, announcement=item, reason="修改时间")
     edited = announcement_update(
         actor=centre, announcement=item, title="新标题", body="新正文", kind="general", audience="public"
@@ -275,7 +278,12 @@ def test_the_audience_cannot_change_once_delivery_started():
     announcement_withdraw(actor=centre, announcement=item, reason="改为公开")
     with pytest.raises(Conflict) as caught:
         announcement_update(
-            actor=centre, announcement=item, title=item.title, body=item.body, kind=item.kind, audience="public"
+            actor=centre,
+            announcement=item,
+            title=item.title,
+            body=item.body,
+            kind=item.kind,
+            audience="public",
         )
     assert caught.value.field == "audience"
 
@@ -284,7 +292,11 @@ def test_a_scheduled_delivery_does_not_run_early():
     centre = CentreAdminFactory()
     ResidentFactory()
     draft = announcement_create(
-        actor=centre, title="定时送达", body="正文", audience="residents", published_at=NOW + dt.timedelta(hours=2)
+        actor=centre,
+        title="定时送达",
+        body="正文",
+        audience="residents",
+        published_at=NOW + dt.timedelta(hours=2),
     )
     announcement_publish(actor=centre, announcement=draft)
     job = JobRun.objects.get(announcement=draft)

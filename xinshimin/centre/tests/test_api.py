@@ -47,7 +47,9 @@ def test_centre_creates_publishes_and_withdraws(client):
     assert published.json()["status"] == "published"
     again = client.post(f"/api/centre/announcements/{pk}/publish")
     assert (again.status_code, again.json()["error"]["code"]) == (409, "already_published")
-    refused = client.post(f"/api/centre/announcements/{pk}/withdraw", {"reason": " "}, content_type="application/json")
+    refused = client.post(
+        f"/api/centre/announcements/{pk}/withdraw", {"reason": " "}, content_type="application/json"
+    )
     assert refused.status_code == 422
     withdrawn = client.post(
         f"/api/centre/announcements/{pk}/withdraw", {"reason": "日期有误"}, content_type="application/json"

@@ -19,7 +19,7 @@ from xinshimin.charity.models import Donation
 from xinshimin.charity.services import donation_record, entry_reverse
 from xinshimin.claims.models import Claim
 from xinshimin.core.errors import ValidationFailed
-from xinshimin.residents.tests.factories import PermitFactory, ResidentFactory
+from xinshimin.residents.tests.factories import ResidentFactory
 from xinshimin.scenes.models import Application
 
 from .helpers import application, at, check, claim, offer, redemption, scene, snapshot
@@ -46,7 +46,9 @@ def test_filter_defaults_to_the_current_year_and_all_towns():
 
 
 def test_filter_takes_a_year_a_town_or_dates(towns):
-    assert dashboard_filter({"year": "2025"}, today=TODAY).period == Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert dashboard_filter({"year": "2025"}, today=TODAY).period == Period(
+        dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    )
     flt = dashboard_filter({"town": "tangxia", "from": "2026-03-01", "to": "2026-04-30"}, today=TODAY)
     assert flt.town == towns[1]
     assert flt.period == Period(dt.date(2026, 3, 1), dt.date(2026, 4, 30))
@@ -180,13 +182,16 @@ def test_welfare_by_month_sums_stock_and_redemptions(towns):
 def test_fund_by_month_sums_money_in_and_out_of_the_bank_account():
     officer = FundOfficerFactory()
     fields = {"donor_kind": Donation.DonorKind.ORGANISATION, "donor_name": "瑞安市慈善总会"}
-    donation_record(actor=officer, amount="1000.50", donated_on=dt.date(2025, 3, 3), today=dt.date(2025, 3, 3), **fields)
+    donation_record(
+        actor=officer, amount="1000.50", donated_on=dt.date(2025, 3, 3), today=dt.date(2025, 3, 3), **fields
+    )
     second = donation_record(
         actor=officer, amount="200", donated_on=dt.date(2025, 3, 10), today=dt.date(2025, 3, 10), **fields
     )
     entry_reverse(actor=officer, entry=second.entry, reason="重复录入", on=dt.date(2025, 4, 2))
     months = {
-        m.month.month: m for m in selectors.fund_by_month(period=Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+        m.month.month: m
+        for m in selectors.fund_by_month(period=Period(dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
     }
     assert months[3].money_in == Decimal("1200.50")
     assert months[3].money_out == Decimal("0.00")
@@ -245,7 +250,9 @@ def test_xlsx_writes_money_as_numbers_and_dates_as_dates():
     )
     offer(opens_at=at(2026, 3, 5))
     flt = dashboard_filter({}, today=TODAY)
-    workbook = load_workbook(io.BytesIO(sections_xlsx(dashboard_sections(flt, today=TODAY, only="fund"), flt)))
+    workbook = load_workbook(
+        io.BytesIO(sections_xlsx(dashboard_sections(flt, today=TODAY, only="fund"), flt))
+    )
     rows = [[c.value for c in row] for row in workbook.active.iter_rows()]
     march = next(r for r in rows if r[0] == "2026年3月")
     assert march[1] == pytest.approx(1000.5)

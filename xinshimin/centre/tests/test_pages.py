@@ -207,7 +207,9 @@ def test_dashboard_query_count_does_not_grow_with_the_data(client, django_assert
         assert client.get(reverse("web:centre_dashboard")).status_code == 200
 
 
-@pytest.mark.parametrize("make_user", [lambda: ResidentFactory(with_user=True).user, ClerkFactory, ReviewerFactory])
+@pytest.mark.parametrize(
+    "make_user", [lambda: ResidentFactory(with_user=True).user, ClerkFactory, ReviewerFactory]
+)
 def test_dashboard_is_not_for_other_roles(client, make_user):
     client.force_login(make_user())
     assert client.get(reverse("web:centre_dashboard")).status_code == 404
@@ -215,7 +217,9 @@ def test_dashboard_is_not_for_other_roles(client, make_user):
 
 
 def test_dashboard_bad_filter_says_how_to_fix_it(client, centre):
-    response = client.get(reverse("web:centre_dashboard"), {"from": "2026-05-01", "to": "2026-04-01"}, follow=True)
+    response = client.get(
+        reverse("web:centre_dashboard"), {"from": "2026-05-01", "to": "2026-04-01"}, follow=True
+    )
     assert "结束日期早于开始日期" in response.content.decode()
 
 
@@ -240,7 +244,9 @@ def test_dashboard_xlsx_exports(client, centre):
 # --- jobs ----------------------------------------------------------------------------------------------------------
 
 
-def test_starting_a_recompute_queues_the_task_and_shows_its_progress(client, centre, django_capture_on_commit_callbacks):
+def test_starting_a_recompute_queues_the_task_and_shows_its_progress(
+    client, centre, django_capture_on_commit_callbacks
+):
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,7 +24,9 @@ def _titles(year: int) -> list[str]:
 
 def test_review_periods_of_the_year_come_from_the_table():
     ReviewPeriod.objects.filter(year=2026).delete()
-    ReviewPeriod.objects.create(year=2026, starts_on=dt.date(2026, 3, 2), ends_on=dt.date(2026, 4, 30), label="春季集中审核期")
+    ReviewPeriod.objects.create(
+        year=2026, starts_on=dt.date(2026, 3, 2), ends_on=dt.date(2026, 4, 30), label="春季集中审核期"
+    )
     entries = [e for e in year_timeline(2026).entries if e.category == "review_period"]
     assert [(e.title, e.starts_on, e.ends_on) for e in entries] == [
         ("春季集中审核期", dt.date(2026, 3, 2), dt.date(2026, 4, 30))
@@ -71,7 +73,10 @@ def test_a_scene_gives_its_windows_notice_final_list_and_results():
     )
     entries = {e.category: e for e in year_timeline(2026).entries if "住房" in e.title}
     application_window = entries["scene_application"]
-    assert (application_window.starts_on, application_window.ends_on) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    assert (application_window.starts_on, application_window.ends_on) == (
+        dt.date(2026, 7, 1),
+        dt.date(2026, 9, 30),
+    )
     assert (entries["scene_review"].starts_on, entries["scene_review"].ends_on) == (
         dt.date(2026, 7, 1),
         dt.date(2026, 12, 5),
@@ -127,8 +132,16 @@ def test_entry_state_relative_to_today():
 
 
 def test_timeline_years_include_neighbours_and_years_with_data():
-    scene(code="y2030", name="2030年场景", year=2030, opens_at=at(2030, 7, 1), closes_at=at(2030, 8, 1),
-          review_starts_on=dt.date(2030, 7, 1), review_ends_on=dt.date(2030, 9, 1), as_of=dt.date(2030, 7, 31))
+    scene(
+        code="y2030",
+        name="2030年场景",
+        year=2030,
+        opens_at=at(2030, 7, 1),
+        closes_at=at(2030, 8, 1),
+        review_starts_on=dt.date(2030, 7, 1),
+        review_ends_on=dt.date(2030, 9, 1),
+        as_of=dt.date(2030, 7, 31),
+    )
     years = timeline_years(around=2026)
     assert {2025, 2026, 2027, 2030} <= set(years)
     assert years == sorted(years)

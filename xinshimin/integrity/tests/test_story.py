@@ -249,6 +249,7 @@ def test_fraud_found_by_sampling_is_sanctioned_and_banned_for_three_years(django
         "integrity.sanction_propose",
         "integrity.sanction_approve",
         "integrity.claim_cancel",
+        "integrity.claim_revoke",
         "integrity.certificate_void",
     } <= actions
     assert AuditEvent.objects.filter(action="scenes.revoke", object_id=str(application.pk)).exists()

@@ -561,3 +561,41 @@ def test_rows_with_copy_special_characters_are_stored_exactly(scene):
     row = run.rows.get()
     assert row.name_masked == odd.masked_name == "\\***"
     assert selectors.run_verify(run)
+
+
+def test_revoking_an_application_during_the_notice_removes_it_from_a_new_version(scene):
+    applications, _notice = _published(scene)
+    cheat = applications[1]
+    with pytest.raises(PermissionDenied):
+        services.application_revoke(actor=reviewer("education"), application=cheat, reason="x")
+    with time_machine.travel(at(2025, 5, 13), tick=False):
+        services.application_revoke(
+            actor=CentreAdminFactory(), application=cheat, reason="抽查发现劳动合同系伪造"
+        )
+    cheat.refresh_from_db()
+    assert cheat.status == Application.Status.REJECTED
+    current = selectors.public_run(scene_pk=scene.pk)
+    assert current.version == 2 and not current.rows.filter(application=cheat).exists()
+    assert "抽查发现劳动合同系伪造" in selectors.application_timeline(cheat)[-1].detail
+
+
+def test_revoking_after_the_final_list_records_a_revoked_outcome(scene):
+    applications, _notice = _published(scene)
+    with time_machine.travel(at(2025, 5, 19), tick=False):
+        services.ranking_finalise(actor=None, scene=scene)
+        services.application_revoke(actor=None, application=applications[0], reason="学位证书系伪造")
+    outcome = applications[0].outcomes.get()
+    assert outcome.kind == Outcome.Kind.REVOKED and outcome.note == "学位证书系伪造"
+    assert selectors.application_timeline(applications[0])[-1].state == "failed"
+
+
+def test_receipts_verify_only_the_row_they_were_issued_for(scene):
+    applications, _notice = _published(scene)
+    row = applications[0].ranking_rows.get()
+    assert selectors.receipt_lookup(row.receipt) == row
+    assert selectors.receipt_lookup(row.receipt.lower().replace("-", " - ")) == row
+    run_id, rank, tag = row.receipt.split("-")
+    other_rank = 1 if int(rank) != 1 else 2
+    assert selectors.receipt_lookup(f"{run_id}-{other_rank}-{tag}") is None
+    assert selectors.receipt_lookup(f"{run_id}-{rank}-{'A' * len(tag)}") is None
+    assert selectors.receipt_lookup("nonsense") is None

@@ -227,7 +227,9 @@ def scene_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
     }
     if _is_centre(user) or is_role(user, Role.AUDITOR):
-        context["counts"] = selectors.scene_counts(scene)
+        context["counts"] = {
+            Application.Status(status).label: n for status, n in sorted(selectors.scene_counts(scene).items())
+        }
     if is_role(user, Role.RESIDENT):
         context["mine"] = selectors.application_list(visible_to=user).filter(scene=scene)
     return render(request, "web/scenes/scene_detail.html", context)

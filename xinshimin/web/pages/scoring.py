@@ -105,11 +105,10 @@ def _item_rows(
         if field is None:
             source, date = _("身份证号码（出生日期）"), None
         elif fact is not None:
+            source = fact.get_source_display()
             if fact.department is not None:
-                who = fact.department.name_en if english else fact.department.name
-            else:
-                who = _("居民本人或窗口")
-            source, date = f"{fact.get_source_display()} · {who}", timezone.localdate(fact.recorded_at)
+                source += " · " + (fact.department.name_en if english else fact.department.name)
+            date = timezone.localdate(fact.recorded_at)
         elif result.has_data:
             source, date = _("居住证登记信息（公安部门）"), None
         else:
@@ -472,10 +471,16 @@ class EstimateForm(forms.Form):
         return facts
 
 
-def _score_groups(score: Score) -> dict[str, list[dict[str, Any]]]:
+def _score_groups(score: Score) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The items that count (data given, or points without data such as education), by group; and the
+    labels of the items left empty."""
     english = _english()
     groups: dict[str, list[dict[str, Any]]] = {group: [] for group in GROUPS}
+    empty: list[str] = []
     for result in score.items:
+        if not result.has_data and not result.quarters:
+            empty.append(result.item.label.en if english else result.item.label.zh)
+            continue
         groups[result.group].append(
             {
                 "code": result.code,
@@ -485,7 +490,7 @@ def _score_groups(score: Score) -> dict[str, list[dict[str, Any]]]:
                 "has_data": result.has_data,
             }
         )
-    return groups
+    return groups, empty
 
 
 @rate_limit("estimate", key="ip")
@@ -508,10 +513,12 @@ def estimator(request: HttpRequest) -> HttpResponse:
             form.add_error(field, str(error.message))
         else:
             english = _english()
+            groups, empty = _score_groups(score)
             context.update(
                 {
                     "score": score,
-                    "groups": _score_groups(score),
+                    "groups": groups,
+                    "empty": empty,
                     "notes": score.notes("en" if english else "zh"),
                     "policy_title": score.policy.title.en if english else score.policy.title.zh,
                     "as_of": as_of,
