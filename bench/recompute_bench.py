@@ -92,12 +92,13 @@ def _raw() -> Any:
 
 def populate(n: int, seed: int) -> None:
     """Residents, permits and facts by COPY (not timed)."""
-    rng = random.Random(seed)  # noqa: S311 - invented data
+    rng = random.Random(seed)
     towns = list(Town.objects.values_list("pk", flat=True))
     now = timezone.now()
     phone = phone_columns("13800000000")  # one phone for all: not what is measured
     started = time.perf_counter()
     used: set[str] = set()
+    taken = set(Resident.objects.values_list("id_number_index", flat=True))  # from an earlier, smaller run
     raw = _raw()
     with raw.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM residents_resident")
@@ -110,13 +111,16 @@ def populate(n: int, seed: int) -> None:
                 "created_at, updated_at, town_id) FROM STDIN"
             ) as copy:
                 for k in range(start, min(n, start + CHUNK)):
-                    id_number = ""
-                    while not id_number or id_number in used:
+                    while True:
                         id_number = random_valid_id_number(
                             rng, birth_from=dt.date(1965, 1, 1), birth_to=dt.date(2003, 12, 31)
                         )
+                        if id_number in used:
+                            continue
+                        columns = id_number_columns(id_number)
+                        if columns["id_number_index"] not in taken:
+                            break
                     used.add(id_number)
-                    columns = id_number_columns(id_number)
                     copy.write_row(
                         (
                             first + k,
@@ -175,7 +179,7 @@ def populate(n: int, seed: int) -> None:
     with raw.cursor() as cursor:
         for table in ("residents_resident", "residents_residencepermit", "scoring_fact"):
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             )
         cursor.execute("VACUUM ANALYZE residents_resident")
         cursor.execute("VACUUM ANALYZE residents_residencepermit")
@@ -215,10 +219,13 @@ def _copy_out(sql: str) -> int:
 
 def export_snapshots(policy_id: int) -> bytes:
     out = io.BytesIO()
-    with _raw().cursor() as cursor, cursor.copy(
-        f"COPY (SELECT * FROM scoring_scoresnapshot WHERE policy_id = {int(policy_id)} "  # noqa: S608
-        f"AND as_of = '{AS_OF.isoformat()}') TO STDOUT"
-    ) as copy:
+    with (
+        _raw().cursor() as cursor,
+        cursor.copy(
+            f"COPY (SELECT * FROM scoring_scoresnapshot WHERE policy_id = {int(policy_id)} "
+            f"AND as_of = '{AS_OF.isoformat()}') TO STDOUT"
+        ) as copy,
+    ):
         for chunk in copy:
             out.write(chunk)
     return out.getvalue()
@@ -273,7 +280,9 @@ def main() -> None:
         wall, cpu, run = time_recompute(policy, profile=ARGS.profile if repetition == 0 else "")
         assert run.status == RecomputeRun.Status.DONE and run.written == population, (run.status, run.written)
         recompute.append((wall, cpu))
-        print(f"  recompute: {wall:.1f} s wall, {cpu:.1f} s CPU, {run.written:,} snapshots written", flush=True)
+        print(
+            f"  recompute: {wall:.1f} s wall, {cpu:.1f} s CPU, {run.written:,} snapshots written", flush=True
+        )
         rows = export_snapshots(policy.pk)
         copy = time_copy(rows)
         copy["in_bytes"] = len(rows)

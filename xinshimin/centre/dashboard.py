@@ -95,7 +95,7 @@ def dashboard_filter(params: Mapping[str, Any], *, today: dt.date) -> DashboardF
     year_text = (params.get("year") or "").strip()
     year = today.year
     if year_text:
-        if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
+        if not (year_text.isascii() and year_text.isdigit()) or not 2000 <= int(year_text) <= 2100:
             raise ValidationFailed(_("年度应为四位数字，例如 2026。"), field="year")
         year = int(year_text)
     start_text, end_text = (params.get("from") or "").strip(), (params.get("to") or "").strip()

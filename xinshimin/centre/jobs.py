@@ -301,7 +301,10 @@ def job_get(*, visible_to: Any, source: str, pk: int) -> JobInfo:
     kind = SOURCES.get(source)
     if kind is None or not can_view_jobs(visible_to):
         raise NotFound(_("未找到该任务，或您无权查看。"))
-    row = kind.rows().filter(pk=pk).first()
+    try:
+        row = kind.rows().filter(pk=pk).first()
+    except (ValueError, TypeError, OverflowError):
+        row = None
     if row is None:
         raise NotFound(_("未找到该任务，或您无权查看。"))
     return kind.info(row)

@@ -60,7 +60,7 @@ def announcement_get(*, user: Any, pk: Any, at: dt.datetime | None = None) -> An
     )
     try:
         return rows.select_related("published_by").get(pk=pk)
-    except (Announcement.DoesNotExist, ValueError, TypeError):
+    except (Announcement.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFound(_("未找到该公告，或公告已下线。")) from None
 
 

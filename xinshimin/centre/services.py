@@ -68,6 +68,8 @@ def _clean_fields(
     published_at: dt.datetime | None,
     expires_at: dt.datetime | None,
 ) -> dict[str, Any]:
+    if any("\x00" in (value or "") for value in (title, body, link)):
+        raise ValidationFailed(_("内容中含有无法保存的控制字符，请删除后重试。"), field="body")
     title = " ".join((title or "").split())
     body = (body or "").strip()
     if not title:

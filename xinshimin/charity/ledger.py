@@ -70,10 +70,10 @@ def money(value: Any, *, field: str = "amount") -> Decimal:
         raise ValidationFailed(_("金额格式不正确，请输入数字，例如 1500 或 1500.50。"), field=field) from None
     if not amount.is_finite() or amount <= 0:
         raise ValidationFailed(_("金额必须大于 0。"), field=field)
+    if amount >= Decimal("1000000000000"):  # before quantize(), which fails on huge numbers
+        raise ValidationFailed(_("金额过大，请核对。"), field=field)
     if amount != amount.quantize(CENT):
         raise ValidationFailed(_("金额最多保留两位小数（精确到分）。"), field=field)
-    if amount >= Decimal("1000000000000"):
-        raise ValidationFailed(_("金额过大，请核对。"), field=field)
     return amount.quantize(CENT)
 
 

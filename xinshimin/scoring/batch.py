@@ -329,6 +329,8 @@ def snapshots_write(rows: Sequence[Any], *, existing: set[int], update_fields: S
             update_fields=list(update_fields),
         )
         return
+    import psycopg  # the raw cursor's errors are psycopg's (Django wraps only its own cursor's)
+
     fresh = [row for row in rows if row.resident_id not in existing]
     known = [row for row in rows if row.resident_id in existing]
     with connection.cursor() as cursor:
@@ -336,7 +338,42 @@ def snapshots_write(rows: Sequence[Any], *, existing: set[int], update_fields: S
             try:
                 with transaction.atomic():
                     _copy_rows(cursor.cursor, "scoring_scoresnapshot", fresh)
-            except IntegrityError:
+            except (IntegrityError, psycopg.IntegrityError):
                 known.extend(fresh)
         if known:
             _upsert_through_load_table(cursor.cursor, known, update_fields)
+
+
+# --- explanations of many scores -----------------------------------------------------------------------
+# The other half of a recompute's time is writing every item's explanation in two languages. Many people
+# share an item's result (the same education level, the same age, no data): remember each distinct result's
+# texts, per policy version. An item's texts depend only on the item, its points before and after the cap
+# and its measure (``ItemScore._explain``), so the memo gives exactly what ``Score.items_json`` gives.
+
+_EXPLAINED: dict[int, tuple[PolicyVersion, dict[Any, tuple[str, str]]]] = {}
+_EXPLAINED_LIMIT = 200_000  # distinct results remembered per version
+
+
+def explained_items(score: Any) -> dict[str, dict[str, str]]:
+    """``score.items_json()`` (code → {points, zh, en}), with the texts of repeated results remembered."""
+    policy = score.policy
+    entry = _EXPLAINED.get(id(policy))
+    if entry is None or entry[0] is not policy:
+        if len(_EXPLAINED) >= 8:
+            _EXPLAINED.clear()
+        entry = _EXPLAINED[id(policy)] = (policy, {})  # holding the version keeps its id unique
+    memo = entry[1]
+    text_of = _POINTS_TEXT.__getitem__
+    out: dict[str, dict[str, str]] = {}
+    for result in score.items:
+        key: Any = (result.item.code, result.quarters, result.raw_quarters, result.measure)
+        try:
+            texts = memo.get(key)
+        except TypeError:  # a measure that cannot be hashed: explain it every time
+            texts, key = None, None
+        if texts is None:
+            texts = result.explain_both()
+            if key is not None and len(memo) < _EXPLAINED_LIMIT:
+                memo[key] = texts
+        out[result.item.code] = {"points": text_of(result.quarters), "zh": texts[0], "en": texts[1]}
+    return out

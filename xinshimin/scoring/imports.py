@@ -172,7 +172,9 @@ def _header(cells: Sequence[Any]) -> list[str | None]:
         code = COLUMN_ALIASES.get(text, text.lower())
         if code not in TABLE_COLUMNS:
             raise ImportFormatError(
-                _("第 %(col)s 列的列名“%(name)s”无法识别。可用的列：%(allowed)s（列表类事实请用 JSON Lines）。")
+                _(
+                    "第 %(col)s 列的列名“%(name)s”无法识别。可用的列：%(allowed)s（列表类事实请用 JSON Lines）。"
+                )
                 % {"col": index + 1, "name": text, "allowed": ", ".join(TABLE_COLUMNS)},
                 field="columns",
             )
@@ -182,9 +184,7 @@ def _header(cells: Sequence[Any]) -> list[str | None]:
             )
         columns.append(code)
     if "id_number" not in columns:
-        raise ImportFormatError(
-            _("第一行应为列名，且必须有 id_number（身份证号码）列。"), field="columns"
-        )
+        raise ImportFormatError(_("第一行应为列名，且必须有 id_number（身份证号码）列。"), field="columns")
     return columns
 
 
@@ -351,8 +351,7 @@ def xlsx_rows(data: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, row
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
     finally:
         workbook.close()
 
@@ -381,7 +380,8 @@ def facts_import_file(
     """
     if format not in FORMATS:
         raise ImportFormatError(
-            _("未知的文件格式 %(format)s，可选：%(allowed)s。") % {"format": format, "allowed": ", ".join(FORMATS)},
+            _("未知的文件格式 %(format)s，可选：%(allowed)s。")
+            % {"format": format, "allowed": ", ".join(FORMATS)},
             field="format",
         )
     if format == "jsonl":

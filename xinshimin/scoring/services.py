@@ -307,13 +307,15 @@ def score_resident(*, resident: Resident, as_of: dt.date, policy: PolicyRecord |
 
 
 def _snapshot_values(score: Score, digest: str, computed_at: dt.datetime) -> dict[str, Any]:
+    from .batch import explained_items  # score.items_json(), repeated texts remembered
+
     return {
         "total": from_quarters(score.total_q),
         "raw_total": from_quarters(score.raw_total_q),
         "common": from_quarters(score.common_q),
         "local": from_quarters(score.local_q),
         "deductions": from_quarters(score.deductions_q),
-        "items": score.items_json(),
+        "items": explained_items(score),
         "notes": {"zh": score.notes("zh"), "en": score.notes("en")},
         "facts_digest": digest,
         "computed_at": computed_at,

@@ -486,20 +486,22 @@ def _scene_moves(scene: Any, new: PolicyVersion) -> SceneMoves:
     )
     births = {resident: birth for _n, _s, resident, birth, _name in applications}
     names = {resident: name for _n, _s, resident, _birth, name in applications}
-    scores: dict[int, tuple[QuarterScore, QuarterScore, dict[str, Any]]] = {}
+    befores: dict[int, QuarterScore] = {}
+    afters: dict[int, QuarterScore] = {}
+    inputs: dict[int, dict[str, Any]] = {}
     residents = sorted(births)
     for start in range(0, len(residents), 2000):
         batch = [(pk, births[pk]) for pk in residents[start : start + 2000]]
         for pk, values, after, before in _pair_scores(batch, scene.as_of, new, old):
-            scores[pk] = (before, after, values)
+            befores[pk], afters[pk], inputs[pk] = before, after, values
     si_new = new.codes.index("common.social_insurance") if "common.social_insurance" in new.codes else None
     si_old = old.codes.index("common.social_insurance") if "common.social_insurance" in old.codes else None
 
-    def entries(which: int, si_index: int | None) -> list[Any]:
+    def entries(scores: dict[int, QuarterScore], si_index: int | None) -> list[Any]:
         out = []
         for number, submitted_at, resident, _birth, _name in applications:
-            score = scores[resident][which]
-            registered = scores[resident][2].get("ruian_residence_registered_on")
+            score = scores[resident]
+            registered = inputs[resident].get("ruian_residence_registered_on")
             out.append(
                 ranking.Entry(
                     number,
@@ -513,8 +515,8 @@ def _scene_moves(scene: Any, new: PolicyVersion) -> SceneMoves:
             )
         return out
 
-    before_order = ranking.order(entries(0, si_old), chain)
-    after_order = ranking.order(entries(1, si_new), chain)
+    before_order = ranking.order(entries(befores, si_old), chain)
+    after_order = ranking.order(entries(afters, si_new), chain)
     before_rank = {entry.number: rank for rank, entry in enumerate(before_order, start=1)}
     after_rank = {entry.number: rank for rank, entry in enumerate(after_order, start=1)}
     quota = scene.quota
@@ -534,8 +536,8 @@ def _scene_moves(scene: Any, new: PolicyVersion) -> SceneMoves:
                     name_masked=mask_name(names[resident]),
                     before_rank=b,
                     after_rank=a,
-                    before_q=scores[resident][0].total_q,
-                    after_q=scores[resident][1].total_q,
+                    before_q=befores[resident].total_q,
+                    after_q=afters[resident].total_q,
                     selected_before=in_before,
                     selected_after=in_after,
                 )

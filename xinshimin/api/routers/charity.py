@@ -70,7 +70,7 @@ class VerificationIn(Schema):
     finding: Literal["confirmed", "partly", "not_confirmed"]
 
 
-class DecisionIn(Schema):
+class CaseDecisionIn(Schema):
     outcome: Literal["approved", "refused"]
     reason: str
     amount_approved: Decimal | None = None
@@ -200,7 +200,7 @@ def record_verification(request: HttpRequest, case_id: int, payload: Verificatio
 
 
 @router.post("/cases/{case_id}/decision", response=CaseOut)
-def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> HardshipCase:
+def decide(request: HttpRequest, case_id: int, payload: CaseDecisionIn) -> HardshipCase:
     case = _case(request, case_id)
     services.case_decide(actor=request.user, case=case, **payload.dict())
     return _case(request, case_id)

@@ -75,7 +75,7 @@ class GateOut(Schema):
     message: str
 
 
-class StepOut(Schema):
+class ApplicationStepOut(Schema):
     code: str
     label: str
     state: str
@@ -111,7 +111,7 @@ class ApplicationOut(Schema):
         return obj.resident.id_number_masked
 
 
-class CheckOut(Schema):
+class ApplicationCheckOut(Schema):
     id: int
     application_id: int
     application_number: str
@@ -132,8 +132,8 @@ class CheckOut(Schema):
 
 
 class ApplicationDetailOut(ApplicationOut):
-    timeline: list[StepOut]
-    checks: list[CheckOut]
+    timeline: list[ApplicationStepOut]
+    checks: list[ApplicationCheckOut]
     receipt: str | None
 
     @staticmethod
@@ -329,14 +329,14 @@ def record_outcome(request: HttpRequest, application_id: int, payload: OutcomeIn
     return Status(201, {"id": outcome.pk, "kind": outcome.kind, "text": selectors.outcome_text(outcome)})
 
 
-@router.get("/checks", response=list[CheckOut])
+@router.get("/checks", response=list[ApplicationCheckOut])
 @paginate(LimitOffsetPagination)
 def list_checks(request: HttpRequest, pending: bool = True) -> QuerySet[ApplicationCheck]:
     """A reviewer's checks: their own department's only."""
     return selectors.check_list(visible_to=request.user, pending_only=pending)
 
 
-@router.post("/checks/{check_id}", response=CheckOut)
+@router.post("/checks/{check_id}", response=ApplicationCheckOut)
 def decide_check(request: HttpRequest, check_id: int, payload: DecideCheckIn) -> ApplicationCheck:
     check = selectors.check_get(visible_to=request.user, pk=check_id)
     return services.check_decide(

@@ -138,3 +138,47 @@ def test_a_resident_without_a_ban_sees_no_integrity_card():
     w = make_world()
     page = client_for(w.resident.user).get(reverse("web:workbench")).content.decode()
     assert "限制申请积分制服务" not in page
+
+
+def test_the_centre_records_payments_and_a_write_off_on_the_recovery_pages():
+    from xinshimin.integrity import services
+    from xinshimin.integrity.models import Recovery
+
+    from .helpers import claims_plan, find_fraud, propose
+
+    w = make_world()
+    auditor = AuditorFactory()
+    approved_volunteer_claim(
+        w.resident, w.volunteer, filed=dt.date(2026, 1, 5), approved=dt.date(2026, 1, 12)
+    )
+    with at(dt.date(2026, 2, 2)):
+        sample = services.audit_draw_create(
+            actor=auditor, plan=claims_plan(auditor, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+        ).samples.get()
+        sanction = services.sanction_approve(
+            actor=w.centre, sanction=propose(auditor, find_fraud(auditor, sample))
+        )
+        c = client_for(w.centre)
+        c.post(
+            reverse("web:integrity_recovery_create", args=[sanction.pk]),
+            {"amount_due": "900", "basis": "平台外发放"},
+        )
+        recovery = Recovery.objects.get()
+        assert "尚欠" in c.get(reverse("web:integrity_recovery_list")).content.decode()
+        c.post(
+            reverse("web:integrity_recovery_payment", args=[recovery.pk]),
+            {"amount": "400", "received_on": "2026-02-01", "reference": "SJ-9"},
+        )
+        page = c.get(reverse("web:integrity_recovery_detail", args=[recovery.pk])).content.decode()
+        assert "SJ-9" in page and "¥500.00" in page
+        # An auditor may look but not record money.
+        response = client_for(auditor).post(
+            reverse("web:integrity_recovery_payment", args=[recovery.pk]),
+            {"amount": "1", "received_on": "2026-02-01"},
+        )
+        assert response.status_code == 302
+        recovery.refresh_from_db()
+        assert recovery.amount_received == 400
+        c.post(reverse("web:integrity_recovery_write_off", args=[recovery.pk]), {"reason": "当事人已死亡"})
+        recovery.refresh_from_db()
+        assert recovery.status == Recovery.Status.WRITTEN_OFF

@@ -278,3 +278,26 @@ def test_a_rejected_proposal_changes_nothing_and_the_proposer_cannot_reject_it()
     # A new proposal may be made on the same sample once the first was rejected.
     with at(dt.date(2026, 2, 26)):
         assert propose(other_auditor, sample).status == Sanction.Status.PROPOSED
+
+
+def test_the_letter_pdf_says_what_was_decided_and_until_when():
+    import io
+
+    from pypdf import PdfReader
+
+    from xinshimin.integrity.documents import sanction_letter_pdf
+
+    w = make_world()
+    auditor = AuditorFactory()
+    approved_volunteer_claim(w.resident, w.volunteer, filed=JAN_15, approved=JAN_20)
+    with at(dt.date(2026, 2, 25)):
+        plan = claims_plan(auditor, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+        sample = services.audit_draw_create(actor=auditor, plan=plan).samples.get()
+        sanction = propose(auditor, find_fraud(auditor, sample))
+    with at(SANCTION_DAY):
+        sanction = services.sanction_approve(actor=w.centre, sanction=sanction)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(sanction_letter_pdf(sanction))).pages)
+    compact = "".join(text.split())
+    assert "违规处理决定书" in compact and sanction.reference in compact
+    assert "2029年2月28日" in compact and "积分清零" in compact
+    assert w.resident.id_number_masked in compact and w.resident.id_number not in compact

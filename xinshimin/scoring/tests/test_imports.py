@@ -70,7 +70,12 @@ def test_csv_import_converts_cells_reports_file_rows_and_twice_changes_nothing()
     assert report.imported_lines == 2
     rejected = [(r.line, r.field) for r in report.rejected]
     # Row numbers are the file's: header = 1, the blank row 4 is skipped but counted in the numbering.
-    assert rejected == [(5, "id_number"), (6, "id_number"), (7, "education"), (8, "zj_social_insurance_months")]
+    assert rejected == [
+        (5, "id_number"),
+        (6, "id_number"),
+        (7, "education"),
+        (8, "zj_social_insurance_months"),
+    ]
     assert "未找到该身份证号码对应的新市民" in report.rejected[0].error
     assert "未知取值" in report.rejected[2].error and "phd" in report.rejected[2].error
     facts_a = dict(Fact.objects.filter(resident=a).values_list("kind", "value"))
@@ -169,7 +174,14 @@ def test_xlsx_import_reads_excel_numbers_dates_and_refuses_numeric_id_numbers() 
     resident = ResidentFactory(id_number=ID_A)
     data = _xlsx(
         [
-            ["id_number", "name", "zj_social_insurance_months", "zj_residence_registered_on", "veteran", "talent_tier"],
+            [
+                "id_number",
+                "name",
+                "zj_social_insurance_months",
+                "zj_residence_registered_on",
+                "veteran",
+                "talent_tier",
+            ],
             [ID_A, "张三", 48.0, dt.datetime(2018, 6, 10), True, 4],
             [510722198805060012, "李四", 12, None, None, None],
             [None, None, None, None, None, None],
@@ -178,7 +190,10 @@ def test_xlsx_import_reads_excel_numbers_dates_and_refuses_numeric_id_numbers() 
     )
     assert detect_format(filename="feed.XLSX") == "xlsx" and detect_format(data=data) == "xlsx"
     report = facts_import_file(actor=None, department=_hrss(), data=data, format="xlsx")
-    assert [(r.line, r.field) for r in report.rejected] == [(3, "id_number"), (5, "zj_social_insurance_months")]
+    assert [(r.line, r.field) for r in report.rejected] == [
+        (3, "id_number"),
+        (5, "zj_social_insurance_months"),
+    ]
     assert "文本" in report.rejected[0].error
     assert dict(Fact.objects.filter(resident=resident).values_list("kind", "value")) == {
         "zj_social_insurance_months": 48,
@@ -196,9 +211,7 @@ def test_a_broken_xlsx_is_refused() -> None:
 def test_jsonl_keeps_its_line_numbers() -> None:
     ResidentFactory(id_number=ID_A)
     lines = [json.dumps(WORKED_EXAMPLE, ensure_ascii=False), '{"id_number": "1"}']
-    report = facts_import_file(
-        actor=None, department=_hrss(), data="\n".join(lines).encode(), format="jsonl"
-    )
+    report = facts_import_file(actor=None, department=_hrss(), data="\n".join(lines).encode(), format="jsonl")
     assert report.imported_lines == 1 and [r.line for r in report.rejected] == [2]
 
 
@@ -237,9 +250,7 @@ def test_api_import_with_a_department_token_records_facts_for_that_department() 
     body = response.json()
     assert body["format"] == "csv" and body["department"] == "hrss"
     assert body["imported_lines"] == 1 and body["facts_created"] == 1 and body["committed"]
-    assert body["rejected"] == [
-        {"line": 3, "field": "id_number", "error": body["rejected"][0]["error"]}
-    ]
+    assert body["rejected"] == [{"line": 3, "field": "id_number", "error": body["rejected"][0]["error"]}]
     fact = Fact.objects.get(resident=resident, kind="skill")
     assert fact.department == _hrss() and fact.recorded_by == system
     again = client.post(

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import timezone
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from xinshimin.accounts.models import Department, User
 from xinshimin.audit.models import AuditEvent
@@ -28,7 +28,7 @@ TODAY = dt.date(2025, 5, 14)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def SHANGHAI_NOON(day: dt.date) -> dt.datetime:  # noqa: N802
+def SHANGHAI_NOON(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, 12, tzinfo=SHANGHAI)
 
 
@@ -210,7 +210,9 @@ def test_centre_copies_edits_and_publishes_a_draft(centre_client: Client) -> Non
     _no_inline_code(listing.content.decode())
     copied = centre_client.post(reverse("web:scoring_policy_copy", args=[_seed().pk]))
     draft = PolicyRecord.objects.get(version_id="ruian-2025.2")
-    assert copied.status_code == 302 and copied["Location"] == reverse("web:scoring_policy_detail", args=[draft.pk])
+    assert copied.status_code == 302 and copied["Location"] == reverse(
+        "web:scoring_policy_detail", args=[draft.pk]
+    )
     detail = centre_client.get(copied["Location"])
     assert detail.status_code == 200 and "common.social_insurance" in detail.content.decode()
 
@@ -218,7 +220,8 @@ def test_centre_copies_edits_and_publishes_a_draft(centre_client: Client) -> Non
     broken["items"][3]["params"]["rate"] = "0.3"
     broken["items"][0]["kind"] = "magic"
     refused = centre_client.post(
-        reverse("web:scoring_policy_detail", args=[draft.pk]), {"document": json.dumps(broken, ensure_ascii=False)}
+        reverse("web:scoring_policy_detail", args=[draft.pk]),
+        {"document": json.dumps(broken, ensure_ascii=False)},
     )
     html = refused.content.decode()
     assert refused.status_code == 422
@@ -229,7 +232,8 @@ def test_centre_copies_edits_and_publishes_a_draft(centre_client: Client) -> Non
     changed = copy.deepcopy(draft.document)
     changed["items"][3]["params"]["rate"] = "0.75"
     saved = centre_client.post(
-        reverse("web:scoring_policy_detail", args=[draft.pk]), {"document": json.dumps(changed, ensure_ascii=False)}
+        reverse("web:scoring_policy_detail", args=[draft.pk]),
+        {"document": json.dumps(changed, ensure_ascii=False)},
     )
     assert saved.status_code == 302
     draft.refresh_from_db()
@@ -237,12 +241,16 @@ def test_centre_copies_edits_and_publishes_a_draft(centre_client: Client) -> Non
     assert AuditEvent.objects.filter(action="scoring.policy_draft_update").exists()
     assert "common.social_insurance" in centre_client.get(saved["Location"]).content.decode()
 
-    past = centre_client.post(reverse("web:scoring_policy_publish", args=[draft.pk]), {"effective_on": "2020-01-01"})
+    past = centre_client.post(
+        reverse("web:scoring_policy_publish", args=[draft.pk]), {"effective_on": "2020-01-01"}
+    )
     assert past.status_code == 302
     draft.refresh_from_db()
     assert draft.status == PolicyRecord.Status.DRAFT
     later = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
-    published = centre_client.post(reverse("web:scoring_policy_publish", args=[draft.pk]), {"effective_on": later})
+    published = centre_client.post(
+        reverse("web:scoring_policy_publish", args=[draft.pk]), {"effective_on": later}
+    )
     assert published.status_code == 302
     draft.refresh_from_db()
     assert draft.status == PolicyRecord.Status.PUBLISHED and draft.effective_on.isoformat() == later
@@ -287,7 +295,9 @@ def test_whatif_page_in_the_request(centre_client: Client, centre: User) -> None
     draft = _rate_draft(centre)
     page = centre_client.get(reverse("web:scoring_policy_whatif", args=[draft.pk]))
     assert page.status_code == 200
-    response = centre_client.post(reverse("web:scoring_policy_whatif", args=[draft.pk]), {"as_of": "2025-04-30"})
+    response = centre_client.post(
+        reverse("web:scoring_policy_whatif", args=[draft.pk]), {"as_of": "2025-04-30"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "ruian-2025.1 → ruian-2025.2" in html
@@ -301,7 +311,9 @@ def test_whatif_page_as_a_job_with_progress(centre_client: Client, centre: User,
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     _population()
     draft = _rate_draft(centre)
-    started = centre_client.post(reverse("web:scoring_policy_whatif", args=[draft.pk]), {"as_of": "2025-04-30"})
+    started = centre_client.post(
+        reverse("web:scoring_policy_whatif", args=[draft.pk]), {"as_of": "2025-04-30"}
+    )
     assert started.status_code == 302 and "?job=" in started["Location"]
     key = started["Location"].split("?job=")[1]
     status = centre_client.get(reverse("web:scoring_policy_whatif_status", args=[draft.pk]) + f"?job={key}")
@@ -318,7 +330,9 @@ def test_whatif_page_as_a_job_with_progress(centre_client: Client, centre: User,
     assert "-12.00" in page and "ruian-2025.1 → ruian-2025.2" in page
     other = policy_draft_copy(actor=centre, source=_seed())
     assert (
-        centre_client.get(reverse("web:scoring_policy_whatif_status", args=[other.pk]) + f"?job={key}").status_code
+        centre_client.get(
+            reverse("web:scoring_policy_whatif_status", args=[other.pk]) + f"?job={key}"
+        ).status_code
         == 404
     )
     assert centre_client.get(reverse("web:scoring_policy_whatif_status", args=[draft.pk])).status_code == 400

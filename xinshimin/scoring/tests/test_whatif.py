@@ -92,7 +92,9 @@ def _draft(centre: User, *, rate: str) -> PolicyRecord:
 def _facts(resident: Resident, **facts: Any) -> Resident:
     hrss = Department.objects.get(code="hrss")
     for kind, value in facts.items():
-        facts_upsert(actor=None, resident=resident, kind=kind, value=value, source="department_feed", department=hrss)
+        facts_upsert(
+            actor=None, resident=resident, kind=kind, value=value, source="department_feed", department=hrss
+        )
     return resident
 
 
@@ -152,7 +154,12 @@ def test_preview_ranks_the_applicants_of_an_open_ranked_scene_under_both_version
                 approve_all(application)
     result = whatif_preview(actor=centre, draft=_draft(centre, rate="0.25"), as_of=AS_OF)
     [moves] = result.scenes
-    assert (moves.code, moves.applicants, moves.quota, moves.policy) == ("whatif-school", 3, 1, "ruian-2025.1")
+    assert (moves.code, moves.applicants, moves.quota, moves.policy) == (
+        "whatif-school",
+        3,
+        1,
+        "ruian-2025.1",
+    )
     assert moves.lottery is False  # the seed is still secret before the first ranking
     # a (49) led b (45) under 2025.1; under the draft b (42.5) leads a (37): a leaves the quota, b enters.
     assert (moves.changed, moves.entered, moves.left) == (2, 1, 1)

@@ -98,7 +98,7 @@ def _managed_or_404(request: HttpRequest, pk: int) -> Announcement:
         raise Http404
     try:
         return selectors.announcement_list_managed(user=request.user).get(pk=pk)
-    except Announcement.DoesNotExist as exc:
+    except (Announcement.DoesNotExist, OverflowError) as exc:
         raise Http404 from exc
 
 

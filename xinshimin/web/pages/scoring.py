@@ -27,9 +27,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinshimin.accounts.access import is_role
@@ -162,7 +161,11 @@ def points(request: HttpRequest) -> HttpResponse:
         unit=_("分"),
         value_format=lambda v: f"{v:.2f}",
     )
-    notes = (snapshot.notes.get("en" if english else "zh", []) if snapshot else score.notes("en" if english else "zh"))
+    notes = (
+        snapshot.notes.get("en" if english else "zh", [])
+        if snapshot
+        else score.notes("en" if english else "zh")
+    )
     context.update(
         {
             "permit": permit,
@@ -239,7 +242,9 @@ class EstimateForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     ruian_residence_registered_on = forms.DateField(
-        label=gettext_lazy("在瑞安居住登记日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("在瑞安居住登记日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     housing = forms.ChoiceField(label=gettext_lazy("在瑞住房"), required=False)
     employed_in_ruian = forms.BooleanField(
@@ -260,7 +265,11 @@ class EstimateForm(forms.Form):
     )
     talent_tier = forms.ChoiceField(label=gettext_lazy("瑞安人才认定层次"), required=False)
     volunteer_hours = forms.DecimalField(
-        label=gettext_lazy("志愿服务时长（小时）"), required=False, min_value=0, max_digits=8, decimal_places=2
+        label=gettext_lazy("志愿服务时长（小时）"),
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
     )
     blood_donations = forms.IntegerField(
         label=gettext_lazy("无偿献血（次）"), required=False, min_value=0, max_value=50
@@ -268,7 +277,9 @@ class EstimateForm(forms.Form):
     charity_yuan = forms.DecimalField(
         label=gettext_lazy("慈善捐赠（元）"), required=False, min_value=0, max_digits=12, decimal_places=2
     )
-    bravery = forms.IntegerField(label=gettext_lazy("见义勇为（次）"), required=False, min_value=0, max_value=20)
+    bravery = forms.IntegerField(
+        label=gettext_lazy("见义勇为（次）"), required=False, min_value=0, max_value=20
+    )
     awards_national = forms.IntegerField(
         label=gettext_lazy("国家级表彰（项）"), required=False, min_value=0, max_value=20
     )
@@ -305,11 +316,15 @@ class EstimateForm(forms.Form):
     ded_detention = forms.IntegerField(
         label=gettext_lazy("行政拘留（次）"), required=False, min_value=0, max_value=20
     )
-    ded_criminal = forms.IntegerField(label=gettext_lazy("刑事处罚（次）"), required=False, min_value=0, max_value=20)
+    ded_criminal = forms.IntegerField(
+        label=gettext_lazy("刑事处罚（次）"), required=False, min_value=0, max_value=20
+    )
     ded_credit_default = forms.IntegerField(
         label=gettext_lazy("其他信用不良记录（条）"), required=False, min_value=0, max_value=20
     )
-    ded_dishonest_debtor = forms.BooleanField(label=gettext_lazy("目前被列入失信被执行人名单"), required=False)
+    ded_dishonest_debtor = forms.BooleanField(
+        label=gettext_lazy("目前被列入失信被执行人名单"), required=False
+    )
 
     # (legend, field names, the item whose look-back window the counts follow)
     FIELDSETS: tuple[tuple[Any, tuple[str, ...]], ...] = (
@@ -658,7 +673,9 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "problems": problems,
             "items": _items_table(record),
             "changes": _document_changes(record),
-            "publish_form": PublishForm(initial={"effective_on": timezone.localdate() + dt.timedelta(days=1)}),
+            "publish_form": PublishForm(
+                initial={"effective_on": timezone.localdate() + dt.timedelta(days=1)}
+            ),
             "is_draft": record.status == PolicyRecord.Status.DRAFT,
         },
         status=422 if problems else 200,

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinshimin.accounts.models import Department
 from xinshimin.core.errors import DomainError
-from xinshimin.scoring.imports import FORMATS, detect_format, facts_import_file
+from xinshimin.scoring.imports import FORMATS, Format, detect_format, facts_import_file
 from xinshimin.scoring.services import ImportReport, facts_import
 
 
@@ -36,7 +36,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--source-ref", default="", help="A reference kept with every fact (batch id).")
         parser.add_argument(
-            "--format", choices=FORMATS, default=None, help="jsonl, csv or xlsx (default: from the extension)."
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help="jsonl, csv or xlsx (default: from the extension).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -51,7 +54,7 @@ class Command(BaseCommand):
             fmt = detect_format(filename=source)
         if fmt != "jsonl":
             try:
-                with open(source, "rb") if source != "-" else sys.stdin.buffer as handle:  # noqa: SIM115
+                with open(source, "rb") if source != "-" else sys.stdin.buffer as handle:
                     data = handle.read()
             except OSError as error:
                 raise CommandError(f"无法读取 {source}：{error.strerror}") from None
@@ -60,7 +63,7 @@ class Command(BaseCommand):
                     actor=None,
                     department=department,
                     data=data,
-                    format=fmt,
+                    format=cast(Format, fmt),
                     source_ref=source_ref[:128],
                     all_or_nothing=options["all_or_nothing"],
                 )

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xinshimin.charity.demo import build_demo_charity
 from xinshimin.claims.demo import build_demo_claims
+from xinshimin.integrity.demo import build_demo_integrity
 from xinshimin.residents.demo import DemoRefused, build_demo, demo_is_loaded, refuse_in_production
 from xinshimin.scenes.demo import build_demo_scenes
 from xinshimin.scoring.demo import build_demo_facts
@@ -28,6 +29,7 @@ def _area_steps(seed: int) -> list[tuple[str, Callable[[], Any]]]:
         ("scenes", lambda: build_demo_scenes(seed=seed)),
         ("welfare", lambda: build_demo_welfare(seed=seed)),
         ("charity fund", lambda: build_demo_charity(seed=seed)),
+        ("integrity", lambda: build_demo_integrity(seed=seed)),
     ]
 
 
