@@ -453,6 +453,88 @@ def build_dashboard_section(world: World) -> Values:
     return Values(values, values, sided=False)
 
 
+# integrity: resident C (town A, nobody's login in the matrix) had a volunteer claim approved in May; the
+# auditor's plan drew it, found it forged (with a photo), proposed a sanction that the centre approved
+# (a ban, a letter) and registered an amount to recover. Resident C keeps the sanction away from A and B.
+
+
+def _integrity(world: World) -> dict[str, Any]:
+    if "integrity" in world.extra:
+        return dict(world.extra["integrity"])
+    import time_machine
+
+    from xinshimin.integrity import services
+    from xinshimin.integrity.tests.helpers import approved_volunteer_claim, claims_plan, find_fraud, propose
+
+    resident_c = ResidentFactory(town=world.resident_a.town, with_user=True)
+    volunteer_reviewer = _reviewer("matrix_reviewer_volunteer", "volunteer")
+    claim = approved_volunteer_claim(
+        resident_c, volunteer_reviewer, filed=dt.date(2025, 5, 6), approved=dt.date(2025, 5, 8)
+    )
+    auditor = world.users["auditor"]
+    with time_machine.travel(at(2025, 5, 9), tick=False):
+        plan = claims_plan(
+            auditor, start=dt.date(2025, 5, 1), end=dt.date(2025, 5, 31), item="local.volunteer"
+        )
+        draw = services.audit_draw_create(actor=auditor, plan=plan)
+        sample = draw.samples.get(claim=claim)
+    with time_machine.travel(at(2025, 5, 10), tick=False):
+        sample = find_fraud(auditor, sample)
+        sanction = propose(auditor, sample)
+    with time_machine.travel(at(2025, 5, 12), tick=False):
+        sanction = services.sanction_approve(actor=world.users["admin"], sanction=sanction, note="证据确凿")
+        recovery = services.recovery_create(
+            actor=world.users["admin"],
+            sanction=sanction,
+            amount_due="3000",
+            basis="2024年住房租赁补贴 3000 元",
+        )
+    world.extra["integrity"] = {
+        "plan": plan,
+        "draw": draw,
+        "sample": sample,
+        "claim_evidence": claim.evidence.order_by("pk").first(),
+        "finding_evidence": sample.evidence.order_by("pk").first(),
+        "sanction": sanction,
+        "recovery": recovery,
+    }
+    return dict(world.extra["integrity"])
+
+
+def _one(values: dict[str, Any]) -> Values:
+    return Values(values, values, sided=False)
+
+
+def build_integrity_plan(world: World) -> Values:
+    plan = _integrity(world)["plan"]
+    return _one({"pk": plan.pk, "plan_id": plan.pk})
+
+
+def build_integrity_draw(world: World) -> Values:
+    draw = _integrity(world)["draw"]
+    return _one({"pk": draw.pk, "draw_id": draw.pk})
+
+
+def build_integrity_sample(world: World) -> Values:
+    objects = _integrity(world)
+    sample = objects["sample"]
+    return _one({"pk": sample.pk, "sample_id": sample.pk, "evidence_pk": objects["claim_evidence"].pk})
+
+
+def build_integrity_finding_evidence(world: World) -> Values:
+    return _one({"pk": _integrity(world)["finding_evidence"].pk})
+
+
+def build_integrity_sanction(world: World) -> Values:
+    sanction = _integrity(world)["sanction"]
+    return _one({"pk": sanction.pk, "sanction_id": sanction.pk})
+
+
+def build_integrity_recovery(world: World) -> Values:
+    recovery = _integrity(world)["recovery"]
+    return _one({"pk": recovery.pk, "recovery_id": recovery.pk})
+
+
 def build_unknown_path(world: World) -> Values:
     values = {"url": "no-such-page/"}
     return Values(values, values, sided=False)
@@ -484,6 +566,12 @@ KINDS: dict[str, Callable[[World], Values]] = {
     "announcement": build_announcement,
     "job": build_job,
     "dashboard_section": build_dashboard_section,
+    "integrity_plan": build_integrity_plan,
+    "integrity_draw": build_integrity_draw,
+    "integrity_sample": build_integrity_sample,
+    "integrity_finding_evidence": build_integrity_finding_evidence,
+    "integrity_sanction": build_integrity_sanction,
+    "integrity_recovery": build_integrity_recovery,
 }
 
 

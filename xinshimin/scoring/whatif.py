@@ -447,24 +447,29 @@ def whatif_preview(
 # --- open ranked scenes ------------------------------------------------------------------------------
 # Scenes are a workflow app above scoring: imported late, only by the preview.
 
-_ACTIVE = ("submitted", "under_review", "eligible")
+
+def _active() -> tuple[str, ...]:
+    """The applications a preview ranks: not withdrawn, not rejected (eligible or still in review)."""
+    from xinshimin.scenes.models import Application
+
+    status = Application.Status
+    return (status.SUBMITTED, status.UNDER_REVIEW, status.ELIGIBLE)
 
 
 def _open_ranked_scenes() -> list[tuple[Any, int]]:
     """(scene, applications counted) of the published ranked scenes whose list is not final yet."""
     from django.db.models import Count, Q
 
-    from xinshimin.scenes.models import Application, RankingRun, Scene
+    from xinshimin.scenes.models import RankingRun, Scene
 
     rows = (
         Scene.objects.filter(status=Scene.Status.PUBLISHED, mode=Scene.Mode.RANKED)
         .exclude(runs__status=RankingRun.Status.FINAL)
         .select_related("policy")
-        .annotate(active=Count("applications", filter=Q(applications__status__in=_ACTIVE)))
+        .annotate(active=Count("applications", filter=Q(applications__status__in=_active())))
         .filter(active__gt=0)
         .order_by("-year", "code")[:MAX_SCENES]
     )
-    assert all(status in Application.Status.values for status in _ACTIVE)
     return [(scene, scene.active) for scene in rows]
 
 
@@ -480,7 +485,7 @@ def _scene_moves(scene: Any, new: PolicyVersion) -> SceneMoves:
     if not lottery and ranking.LOTTERY in chain:
         chain.remove(ranking.LOTTERY)
     applications = list(
-        Application.objects.filter(scene=scene, status__in=_ACTIVE)
+        Application.objects.filter(scene=scene, status__in=_active())
         .order_by("pk")
         .values_list("number", "submitted_at", "resident_id", "resident__birth_date", "resident__name")
     )

@@ -103,13 +103,10 @@ def test_remembered_explanations_are_exactly_the_engines() -> None:
 
     policy = seed_policy()
     rng = random.Random(7)
-    hits = 0
-    for _round in range(2):
+    for _round in range(2):  # the second round's texts come from the memo
         for k in range(400):
             as_of = dt.date(2025, 1, 1) + dt.timedelta(days=k % 300)
             facts = parse_facts(random_facts(rng, as_of))
             birth = dt.date(1960 + k % 45, 1 + k % 12, 1 + k % 28)
             score = evaluate(facts, policy, as_of=as_of, birth_date=birth if k % 10 else None)
             assert explained_items(score) == score.items_json()
-            hits += 1
-    assert hits == 800

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from xinshimin.centre.demo import build_demo_centre
 from xinshimin.charity.demo import build_demo_charity
 from xinshimin.claims.demo import build_demo_claims
 from xinshimin.integrity.demo import build_demo_integrity
@@ -30,6 +31,7 @@ def _area_steps(seed: int) -> list[tuple[str, Callable[[], Any]]]:
         ("welfare", lambda: build_demo_welfare(seed=seed)),
         ("charity fund", lambda: build_demo_charity(seed=seed)),
         ("integrity", lambda: build_demo_integrity(seed=seed)),
+        ("announcements", lambda: build_demo_centre(seed=seed)),
     ]
 
 
