@@ -20,6 +20,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(BIN)/xinshimin demo --residents $(RESIDENTS) --if-empty
 	$(BIN)/xinshimin demo-logins
+	$(BIN)/xinshimin demo-otp
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install

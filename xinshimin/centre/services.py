@@ -85,6 +85,9 @@ def _clean_fields(
     for name, value in (("published_at", published_at), ("expires_at", expires_at)):
         if value is not None and timezone.is_naive(value):
             raise ValidationFailed(_("时间缺少时区，请重新选择。"), field=name)
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 input may carry.
+    published_at = published_at.astimezone(dt.UTC) if published_at else None
+    expires_at = expires_at.astimezone(dt.UTC) if expires_at else None
     if published_at and expires_at and expires_at <= published_at:
         raise ValidationFailed(_("下线时间必须晚于发布时间，请修改其中一个。"), field="expires_at")
     return {

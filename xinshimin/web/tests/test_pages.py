@@ -8,8 +8,6 @@ from django.urls import reverse
 
 from xinshimin.accounts.tests.factories import TEST_PASSWORD
 from xinshimin.audit.models import AuditEvent
-from xinshimin.security.otp import current_code
-from xinshimin.security.testing import otp_device
 from xinshimin.residents.tests.factories import (
     AuditorFactory,
     CentreAdminFactory,
@@ -19,6 +17,8 @@ from xinshimin.residents.tests.factories import (
     ReviewerFactory,
     TownFactory,
 )
+from xinshimin.security.otp import current_code
+from xinshimin.security.testing import otp_device
 
 pytestmark = pytest.mark.django_db
 
