@@ -377,3 +377,22 @@ def explained_items(score: Any) -> dict[str, dict[str, str]]:
                 memo[key] = texts
         out[result.item.code] = {"points": text_of(result.quarters), "zh": texts[0], "en": texts[1]}
     return out
+
+
+def stored_digests(*, policy_id: int, as_of: dt.date, resident_ids: Sequence[int]) -> dict[int, str]:
+    """resident id → input digest of their stored snapshot at (policy, as-of), for these residents.
+
+    Looked up by the unique index (resident, policy, as-of) whatever the table's statistics say
+    (``policy_id + 0`` keeps the ranking index (policy, as-of, total) out of the plan): during the first
+    recompute of a new as-of date the statistics know no row of that date yet, and PostgreSQL would scan
+    every snapshot of the date written so far, for every batch — a quadratic recompute."""
+    from django.db.models import F
+
+    from .models import ScoreSnapshot
+
+    rows = (
+        ScoreSnapshot.objects.alias(policy_plus=F("policy_id") + 0)
+        .filter(resident_id__in=list(resident_ids), policy_plus=policy_id, as_of=as_of)
+        .values_list("resident_id", "facts_digest")
+    )
+    return dict(rows)

@@ -466,11 +466,9 @@ def recompute_execute(*, run_id: int, batch_size: int = SNAPSHOT_BATCH) -> Recom
 def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[tuple[int, dt.date]]) -> int:
     ids = [pk for pk, _birth in batch]
     inputs = batch_input_values(ids, run.as_of)
-    stored = dict(
-        ScoreSnapshot.objects.filter(policy=run.policy, as_of=run.as_of, resident_id__in=ids).values_list(
-            "resident_id", "facts_digest"
-        )
-    )
+    from .batch import stored_digests  # by the unique index, whatever the statistics say
+
+    stored = stored_digests(policy_id=run.policy.pk, as_of=run.as_of, resident_ids=ids)
     now = timezone.now()
     cleared = _clearances(ids, run.as_of)  # fraud sanctions: points cleared
     rows = []

@@ -18,10 +18,11 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from xinshimin.accounts.access import require
 from xinshimin.accounts.models import User
 from xinshimin.api.pagination import LimitOffsetPagination
 from xinshimin.charity import ledger, selectors, services
-from xinshimin.charity.access import can_read_fund
+from xinshimin.charity.access import can_manage_fund, can_read_fund
 from xinshimin.charity.models import Account, Donation, HardshipCase, JournalEntry
 from xinshimin.charity.report import annual_report
 from xinshimin.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -219,6 +220,8 @@ def list_donations(request: HttpRequest) -> QuerySet[Donation]:
 
 @router.post("/donations", response={201: DonationOut})
 def record_donation(request: HttpRequest, payload: DonationIn) -> Status[Any]:
+    # Authorise before any lookup, so that nobody else can learn whether an ID number is registered.
+    require(can_manage_fund(request.user), _("只有爱心基金办公室工作人员可以办理此项业务。"))
     resident = None
     if payload.donor_kind == "resident":
         resident = resident_find_by_id_number(payload.id_number)

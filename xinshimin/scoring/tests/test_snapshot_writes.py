@@ -110,3 +110,23 @@ def test_remembered_explanations_are_exactly_the_engines() -> None:
             birth = dt.date(1960 + k % 45, 1 + k % 12, 1 + k % 28)
             score = evaluate(facts, policy, as_of=as_of, birth_date=birth if k % 10 else None)
             assert explained_items(score) == score.items_json()
+
+
+def test_stored_digests_by_resident_and_never_through_the_ranking_index(seed_record: PolicyRecord) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xinshimin.scoring.batch import stored_digests
+
+    ids = _people(3)
+    snapshot = snapshot_resident(resident=Resident.objects.get(pk=ids[0]), as_of=AS_OF)
+    snapshot_resident(resident=Resident.objects.get(pk=ids[1]), as_of=AS_OF + dt.timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        found = stored_digests(policy_id=seed_record.pk, as_of=AS_OF, resident_ids=ids)
+    assert found == {ids[0]: snapshot.facts_digest}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner pick an index
+            cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "snapshot_one_per_policy_date" in plan and "snapshot_ranking" not in plan

@@ -36,7 +36,9 @@ def _area_steps(seed: int) -> list[tuple[str, Callable[[], Any]]]:
 
 
 class Command(BaseCommand):
-    help = "Load a demo city: residents with permits and households, one login per role, and each area's data."
+    help = (
+        "Load a demo city: residents with permits and households, one login per role, and each area's data."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--residents", type=int, default=2000, help="How many residents (default 2000).")
