@@ -40,6 +40,7 @@ from xinshimin.core import uploads
 from xinshimin.core.charts import bar_chart_svg, line_chart_svg
 from xinshimin.core.errors import DomainError, NotFound
 from xinshimin.residents.selectors import resident_find_by_id_number, resident_for_user
+from xinshimin.web.actions import act_then_redirect
 
 # --- forms (parsing only; the rules are in the services) ----------------------------------------------
 
@@ -280,13 +281,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, case: HardshipCase, action: Any, success: str) -> HttpResponse:
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect("web:charity_case_detail", pk=case.pk)
+    return act_then_redirect(request, action, success=success, to="web:charity_case_detail", pk=case.pk)
 
 
 @login_required

@@ -69,6 +69,7 @@ from xinshimin.core.uploads import private_file_response
 from xinshimin.notifications.services import notice_list, notices_mark_read
 from xinshimin.residents.models import Resident
 from xinshimin.residents.selectors import resident_for_user, resident_get, resident_list
+from xinshimin.web.actions import act_then_redirect
 from xinshimin.workdays.calendar import NoCalendarData
 
 PAGE_SIZE = 50
@@ -281,13 +282,7 @@ def claims_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _after_action(request: HttpRequest, claim_pk: int, action: Any, success: str) -> HttpResponse:
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect("web:claims_detail", pk=claim_pk)
+    return act_then_redirect(request, action, success=success, to="web:claims_detail", pk=claim_pk)
 
 
 @login_required

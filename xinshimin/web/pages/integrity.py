@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -38,6 +38,7 @@ from xinshimin.integrity.access import (
 from xinshimin.integrity.models import AuditPlan, AuditSample, Recovery, Sanction
 from xinshimin.integrity.sampling import ALGORITHM
 from xinshimin.scenes.models import Scene
+from xinshimin.web.actions import act_then_redirect
 
 # --- helpers -----------------------------------------------------------------------------------------
 
@@ -57,13 +58,7 @@ def _or_404(fetch: Callable[[], T]) -> T:
 
 
 def _act(request: HttpRequest, action: Any, success: str, to: str, **kwargs: Any) -> HttpResponse:
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return HttpResponseRedirect(reverse(to, kwargs=kwargs))
+    return act_then_redirect(request, action, success=success, to=to, **kwargs)
 
 
 def _date(value: str) -> date | None:
