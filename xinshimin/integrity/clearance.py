@@ -16,7 +16,7 @@ Spec §5 "Audits and fraud": "the points are cleared to zero". How this platform
   (policy, as-of) computed before the sanction is recomputed, and recomputing twice writes nothing.
 
 ``xinshimin.scoring.services`` calls ``clearances`` in ``snapshot_resident`` and in the bulk recompute
-(``_recompute_batch``, also used by scenes to fill missing snapshots before a ranking).
+(``snapshots_compute``, also used by scenes to fill missing snapshots before a ranking).
 """
 
 from __future__ import annotations

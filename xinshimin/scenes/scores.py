@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Exists, OuterRef
@@ -74,7 +73,6 @@ def snapshots_ensure(*, policy: PolicyRecord, as_of: dt.date, resident_ids: Iter
         .values_list("pk", "birth_date")
     )
     version = policy_version(policy)
-    target = SimpleNamespace(policy=policy, as_of=as_of)  # what a recompute batch reads of its run
     count = 0
     last_pk = 0
     while True:
@@ -82,8 +80,8 @@ def snapshots_ensure(*, policy: PolicyRecord, as_of: dt.date, resident_ids: Iter
         if not batch:
             return count
         last_pk = batch[-1][0]
-        # scoring's bulk path (facts read in bulk, snapshots upserted in bulk); see the report to the lead.
-        count += scoring._recompute_batch(target, version, batch)  # type: ignore[arg-type]
+        # scoring's bulk path: facts read in bulk, snapshots upserted in bulk.
+        count += scoring.snapshots_refresh_batch(policy=policy, as_of=as_of, version=version, batch=batch)
 
 
 def snapshot_refresh(*, resident: Resident, policy: PolicyRecord, as_of: dt.date) -> ScoreSnapshot:

@@ -412,9 +412,17 @@ def recompute_start(
     return run
 
 
-def recompute_residents(run: RecomputeRun) -> Any:
-    """The residents a run covers, as a queryset of ids in order."""
-    rows = Resident.objects.holding_scoring_permit(run.as_of)
+def recompute_residents(run: RecomputeRun, *, after: int = 0) -> Any:
+    """The residents a run covers (those with an id above ``after``), as a queryset of ids in order.
+
+    ``after`` bounds the permit lookup too: without it PostgreSQL's semi-join reads the permits from the
+    first one for every batch (quadratic over a city; bench/README-recompute.md)."""
+    permits = ResidencePermit.objects.scoring(run.as_of).filter(resident_id=OuterRef("pk"))
+    rows = Resident.objects.filter(
+        Exists(permits.filter(resident_id__gt=after)) if after else Exists(permits)
+    )
+    if after:
+        rows = rows.filter(pk__gt=after)
     if run.changed_since is not None:
         since = run.changed_since
         rows = rows.filter(
@@ -426,31 +434,99 @@ def recompute_residents(run: RecomputeRun) -> Any:
     return rows.order_by("pk")
 
 
+@dataclass
+class SnapshotBatch:
+    """A batch's new or changed snapshots (unsaved), ready for ``snapshots_store``."""
+
+    residents: int  # how many residents the batch covered
+    rows: list[ScoreSnapshot]
+    existing: set[int]  # residents whose snapshot of that (policy, as_of) was stored before
+
+
+def snapshots_compute(
+    *, policy: PolicyRecord, as_of: dt.date, version: PolicyVersion, batch: Sequence[tuple[int, dt.date]]
+) -> SnapshotBatch:
+    """The snapshots of ``batch`` ((resident id, birth date) pairs) at (policy, as_of) whose input changed
+    since they were stored (or that were never stored): facts and permits read in bulk. Only reads."""
+    from .batch import stored_digests  # by the unique index, whatever the statistics say
+
+    ids = [pk for pk, _birth in batch]
+    inputs = batch_input_values(ids, as_of)
+    stored = stored_digests(policy_id=policy.pk, as_of=as_of, resident_ids=ids)
+    now = timezone.now()
+    cleared = _clearances(ids, as_of)  # fraud sanctions: points cleared
+    rows = []
+    for pk, birth_date in batch:
+        assembled = inputs[pk]
+        digest = input_digest(assembled, birth_date)
+        clearance = cleared.get(pk)
+        if clearance is not None:
+            digest = clearance.digest(digest)
+        if stored.get(pk) == digest:
+            continue
+        score = evaluate(facts_from_values(assembled), version, as_of=as_of, birth_date=birth_date)
+        values = _snapshot_values(score, digest, now)
+        if clearance is not None:
+            values = clearance.apply(values)
+        rows.append(ScoreSnapshot(resident_id=pk, policy=policy, as_of=as_of, **values))
+    return SnapshotBatch(residents=len(batch), rows=rows, existing=set(stored))
+
+
+def snapshots_store(computed: SnapshotBatch) -> int:
+    """Write a computed batch (insert or update by (resident, policy, as_of)) in one transaction."""
+    if computed.rows:
+        from .batch import snapshots_write  # COPY on PostgreSQL (bench/README-recompute.md)
+
+        with transaction.atomic():
+            snapshots_write(computed.rows, existing=computed.existing, update_fields=_SNAPSHOT_FIELDS)
+    return len(computed.rows)
+
+
+def snapshots_refresh_batch(
+    *, policy: PolicyRecord, as_of: dt.date, version: PolicyVersion, batch: Sequence[tuple[int, dt.date]]
+) -> int:
+    """Compute and store the changed snapshots of ``batch`` in line; returns how many were written."""
+    return snapshots_store(snapshots_compute(policy=policy, as_of=as_of, version=version, batch=batch))
+
+
 def recompute_execute(*, run_id: int, batch_size: int = SNAPSHOT_BATCH) -> RecomputeRun:
     """Do the work of a run (called by the task): batches of residents, facts read in bulk, snapshots
-    upserted in bulk; unchanged input leaves a snapshot untouched, so running twice writes nothing."""
+    upserted in bulk; unchanged input leaves a snapshot untouched, so running twice writes nothing.
+
+    On PostgreSQL each batch is written by a second thread while the next is computed
+    (``pipeline.BatchWriter``); the run's progress counts batches once they are committed."""
+    from .pipeline import BatchWriter
+
     run = RecomputeRun.objects.select_related("policy").get(pk=run_id)
     if run.status not in (RecomputeRun.Status.QUEUED, RecomputeRun.Status.FAILED):
         return run
-    residents = recompute_residents(run)
     run.status = RecomputeRun.Status.RUNNING
     run.started_at = timezone.now()
-    run.total = residents.count()
+    run.total = recompute_residents(run).count()
     run.done = run.written = 0
     run.error = ""
     run.save(update_fields=["status", "started_at", "total", "done", "written", "error"])
     version = policy_version(run.policy)
+
+    def store(computed: SnapshotBatch) -> None:
+        written = snapshots_store(computed)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            done=F("done") + computed.residents, written=F("written") + written
+        )
+
     try:
-        last_pk = 0
-        while True:
-            batch = list(residents.filter(pk__gt=last_pk).values_list("pk", "birth_date")[:batch_size])
-            if not batch:
-                break
-            last_pk = batch[-1][0]
-            written = _recompute_batch(run, version, batch)
-            RecomputeRun.objects.filter(pk=run.pk).update(
-                done=F("done") + len(batch), written=F("written") + written
-            )
+        with BatchWriter(store) as writer:
+            last_pk = 0
+            while True:
+                batch = list(
+                    recompute_residents(run, after=last_pk).values_list("pk", "birth_date")[:batch_size]
+                )
+                if not batch:
+                    break
+                last_pk = batch[-1][0]
+                writer.submit(
+                    snapshots_compute(policy=run.policy, as_of=run.as_of, version=version, batch=batch)
+                )
     except Exception as error:
         RecomputeRun.objects.filter(pk=run.pk).update(
             status=RecomputeRun.Status.FAILED,
@@ -461,36 +537,6 @@ def recompute_execute(*, run_id: int, batch_size: int = SNAPSHOT_BATCH) -> Recom
     RecomputeRun.objects.filter(pk=run.pk).update(status=RecomputeRun.Status.DONE, finished_at=timezone.now())
     run.refresh_from_db()
     return run
-
-
-def _recompute_batch(run: RecomputeRun, version: PolicyVersion, batch: Sequence[tuple[int, dt.date]]) -> int:
-    ids = [pk for pk, _birth in batch]
-    inputs = batch_input_values(ids, run.as_of)
-    from .batch import stored_digests  # by the unique index, whatever the statistics say
-
-    stored = stored_digests(policy_id=run.policy.pk, as_of=run.as_of, resident_ids=ids)
-    now = timezone.now()
-    cleared = _clearances(ids, run.as_of)  # fraud sanctions: points cleared
-    rows = []
-    for pk, birth_date in batch:
-        assembled = inputs[pk]
-        digest = input_digest(assembled, birth_date)
-        clearance = cleared.get(pk)
-        if clearance is not None:
-            digest = clearance.digest(digest)
-        if stored.get(pk) == digest:
-            continue
-        score = evaluate(facts_from_values(assembled), version, as_of=run.as_of, birth_date=birth_date)
-        values = _snapshot_values(score, digest, now)
-        if clearance is not None:
-            values = clearance.apply(values)
-        rows.append(ScoreSnapshot(resident_id=pk, policy=run.policy, as_of=run.as_of, **values))
-    if rows:
-        from .batch import snapshots_write  # COPY on PostgreSQL (bench/README-recompute.md)
-
-        with transaction.atomic():
-            snapshots_write(rows, existing=set(stored), update_fields=_SNAPSHOT_FIELDS)
-    return len(rows)
 
 
 # --- department import -------------------------------------------------------------------------------
@@ -682,6 +728,7 @@ def _import_batch(
 __all__ = [
     "ImportReport",
     "RejectedLine",
+    "SnapshotBatch",
     "canonical_fact_value",
     "facts_import",
     "facts_upsert",
@@ -692,4 +739,7 @@ __all__ = [
     "recompute_start",
     "score_resident",
     "snapshot_resident",
+    "snapshots_compute",
+    "snapshots_refresh_batch",
+    "snapshots_store",
 ]
