@@ -20,13 +20,16 @@ def on_postgres() -> bool:
 def _fresh_reference_caches() -> Iterator[None]:
     """A calendar or policy loaded (and rolled back) by one test must not leak into the next through a cache."""
     from xinshimin.scoring.selectors import policy_cache_clear
+    from xinshimin.welfare.services import sold_out_memo_clear
     from xinshimin.workdays.calendar import calendar_cache_clear
 
     calendar_cache_clear()
     policy_cache_clear()
+    sold_out_memo_clear()
     yield
     calendar_cache_clear()
     policy_cache_clear()
+    sold_out_memo_clear()
 
 
 @pytest.fixture(autouse=True)

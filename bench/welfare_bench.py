@@ -190,8 +190,12 @@ def prepare_database(url: str, *, wipe: bool) -> None:
         conn.execute("CREATE SCHEMA public")
 
 
-def django_setup(url: str) -> None:
+def django_setup(url: str, redis_url: str) -> None:
     os.environ["DATABASE_URL"] = url
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -210,8 +214,6 @@ def seed_residents(count: int) -> Seeded:
     """``count`` residents with logins, valid permits, points > 0 and a logged-in session each (bulk)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
@@ -280,20 +282,45 @@ def seed_residents(count: int) -> Seeded:
         ],
         batch_size=2000,
     )
-    store = SessionStore()
-    expire = timezone.now() + timedelta(hours=2)
-    rows, keys = [], []
-    for user in users:
-        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
-        data = {
+    sessions = {
+        get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789"): {
             SESSION_KEY: str(user.pk),
             BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
-        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
-        keys.append(key)
+        for user in users
+    }
+    sessions_store(sessions, expire_in=timedelta(hours=2))
+    return Seeded(sessions=list(sessions), provider_id=provider.pk, csrf=secrets.token_hex(16))
+
+
+def sessions_store(sessions: dict[str, dict[str, str]], *, expire_in: timedelta) -> None:
+    """Store logged-in sessions in bulk where the configured session engine keeps them: the database
+    (``db``), or the cache (``cache``: Redis when REDIS_URL is set). Their data is what a login leaves;
+    none of them has been refreshed yet, so each one's first request saves it (as after a login long ago)."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.cache import KEY_PREFIX
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+    from django.utils import timezone
+
+    engine = settings.SESSION_ENGINE
+    if engine == "django.contrib.sessions.backends.cache":
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        keys = list(sessions)
+        for start in range(0, len(keys), 2000):
+            chunk = keys[start : start + 2000]
+            cache.set_many({KEY_PREFIX + key: sessions[key] for key in chunk}, int(expire_in.total_seconds()))
+        return
+    if engine not in ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"):
+        sys.exit(f"the benchmark cannot seed sessions for SESSION_ENGINE={engine}")
+    store = SessionStore()
+    expire = timezone.now() + expire_in
+    rows = [
+        Session(session_key=k, session_data=store.encode(d), expire_date=expire) for k, d in sessions.items()
+    ]
     Session.objects.bulk_create(rows, batch_size=2000)
-    return Seeded(sessions=keys, provider_id=provider.pk, csrf=secrets.token_hex(16))
 
 
 def create_offer(*, provider_id: int, stock: int, opens_in: float) -> tuple[int, float]:
@@ -800,6 +827,11 @@ def main() -> None:
         default="off",
         help="XINSHIMIN_WELFARE_ASYNC_COMMIT for the server",
     )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="Redis for the server's cache and sessions, as in production (emptied at start); '' for none",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     url = args.database_url
@@ -819,11 +851,18 @@ def main() -> None:
         "XINSHIMIN_RATE_LIMITS_ENABLED": "0",
         "DATABASE_CONN_MAX_AGE": "60",
     }
+    env.pop("REDIS_URL", None)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     print(f"migrating {urlparse(url).path.lstrip('/')} …", flush=True)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    django_setup(url)
+    django_setup(url, args.redis_url)
+    if args.redis_url:
+        from django.core.cache import cache
+
+        cache.clear()  # the benchmark's own Redis database (--redis-url): sessions and counters of a last run
     started = time.perf_counter()
     seeded = seed_residents(residents)
     print(f"seeded {residents} residents with sessions in {time.perf_counter() - started:.1f}s", flush=True)

@@ -103,7 +103,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "xinshimin.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "xinshimin.security.middleware.SessionIdleMiddleware",  # 30-minute idle expiry, saved ≤ once a minute
     "django.middleware.locale.LocaleMiddleware",
+    # After a welfare offer sells out: "sold out" without loading the user (xinshimin/welfare/middleware.py).
+    "xinshimin.welfare.middleware.SoldOutMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -175,9 +178,10 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "id_number", "phone"]
 
-# Idle sessions end after 30 minutes: the expiry moves forward on every request.
+# Idle sessions end after 30 minutes: the expiry moves forward with activity (security.middleware).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # SessionIdleMiddleware moves the expiry forward, at most once a minute
+XINSHIMIN_SESSION_REFRESH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -263,11 +267,18 @@ TASKS = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        {"BACKEND": "xinshimin.core.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# After an offer sells out, answer "sold out" from the cache (xinshimin/welfare/services.py): only with a
+# cache that every worker shares.
+XINSHIMIN_WELFARE_SOLD_OUT_CACHE = bool(os.environ.get("REDIS_URL"))
+if os.environ.get("REDIS_URL"):
+    # Sessions live in Redis when it is configured: no database write or commit to keep a session alive
+    # (bench/README-welfare.md). Restarting Redis logs everyone out; nothing else is lost (docs/decisions.md).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 LOGGING = {
     "version": 1,

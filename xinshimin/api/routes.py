@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -24,6 +26,8 @@ from .routers import (
     workdays,
 )
 
+logger = logging.getLogger(__name__)
+
 api = NinjaAPI(
     title="xinshimin API",
     version="1",
@@ -38,7 +42,13 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, {"error": exc.as_dict()}, status=exc.http_status)
+    response = api.create_response(request, {"error": exc.as_dict()}, status=exc.http_status)
+    # A refusal the service explains to the caller (sold out, not eligible, outside a window …) is an
+    # answer, not a fault: no "django.request" warning for each (thousands a second at a welfare opening),
+    # one DEBUG line with its code instead.
+    logger.debug("refused %s %s: %s", request.method, request.path, exc.code)
+    response._has_been_logged = True  # type: ignore[attr-defined]  # read by django.utils.log.log_response
+    return response
 
 
 @api.exception_handler(Http404)

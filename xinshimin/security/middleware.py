@@ -1,7 +1,9 @@
-"""Security middleware: headers Django lacks, the staff two-factor gate, and the default rate limits."""
+"""Security middleware: headers Django lacks, idle sessions, the staff two-factor gate, and the default
+rate limits."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +36,31 @@ class SecurityHeadersMiddleware:
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+class SessionIdleMiddleware:
+    """Idle sessions end ``SESSION_COOKIE_AGE`` (30 minutes) after the last request: each request of a
+    logged-in session moves its expiry forward, but the session is written at most once every
+    ``XINSHIMIN_SESSION_REFRESH_SECONDS`` (60 s), not on every request as ``SESSION_SAVE_EVERY_REQUEST``
+    would (a database write and a commit per request: bench/README-welfare.md). A session therefore ends
+    between 29 and 30 minutes after its last request. Sits just after ``SessionMiddleware``, which saves
+    the session this marks as modified."""
+
+    KEY = "_refreshed_at"
+
+    def __init__(self, get_response: GetResponse):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None or session.is_empty():
+            return response  # anonymous visitors get no session from this
+        now = int(time.time())
+        every = getattr(settings, "XINSHIMIN_SESSION_REFRESH_SECONDS", 60)
+        if session.modified or now - int(session.get(self.KEY, 0)) >= every:
+            session[self.KEY] = now  # (marks it modified) saved with a new expiry and cookie
         return response
 
 

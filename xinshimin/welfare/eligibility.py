@@ -16,7 +16,9 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinshimin.core.compiled import CompiledQuery
 from xinshimin.integrity.gates import active_ban, ban_message
+from xinshimin.integrity.models import Ban
 from xinshimin.residents.models import ResidencePermit, Resident
 
 from .models import Offer
@@ -76,6 +78,49 @@ def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Elig
     if ban is not None:
         return Eligibility(ok=False, code="banned", reason=ban_message(ban))
     has_permit, points = _permit_and_points(resident, on=on)
+    return _permit_and_points_decide(has_permit, points)
+
+
+def _resident_and_facts(user_id: Any, on: date) -> QuerySet[Any]:
+    """The resident of a login with ban, permit and points, as one row (compiled once: see below)."""
+    return (
+        Resident.objects.filter(user_id=user_id)
+        .annotate(
+            banned=Exists(Ban.objects.filter(resident_id=OuterRef("pk")).active_on(on)),
+            has_permit=Exists(ResidencePermit.objects.scoring(on).filter(resident_id=OuterRef("pk"))),
+            points=Subquery(_points_query(OuterRef("pk"), on)),
+        )
+        .values_list(*_RESIDENT_FIELDS, "banned", "has_permit", "points")[:1]
+    )
+
+
+_RESIDENT_FIELDS = ("id", "user_id", "name", "id_number_masked")  # what a redemption and its answer show
+
+
+# Every redemption request that may win a unit asks this: compiled to SQL once (xinshimin/core/compiled.py).
+_RESIDENT_AND_FACTS = CompiledQuery(_resident_and_facts, placeholders=(-918_273_645, date(1901, 2, 3)))
+
+
+def resident_and_eligibility(*, user: Any, offer: Offer, at: datetime) -> tuple[Resident | None, Eligibility]:
+    """The resident linked to ``user`` and ``offer_eligibility`` for them, from one compiled query (the
+    redemption path at the opening instant); the ban's dates are read only for a banned resident.
+    ``(None, …)`` when the login has no resident record. Of the resident, only the fields a redemption and
+    its certificate show are loaded (the others on access, as with ``.only()``)."""
+    on = timezone.localdate(at)
+    rows = _RESIDENT_AND_FACTS.rows(user.pk, on)
+    if not rows:
+        return None, Eligibility(ok=False, code="no_resident")
+    *values, banned, has_permit, points = rows[0]
+    resident = Resident.from_db("default", list(_RESIDENT_FIELDS), values)
+    if banned:
+        ban = active_ban(resident, on)
+        if ban is not None:
+            return resident, Eligibility(ok=False, code="banned", reason=ban_message(ban))
+    points = None if points is None else Decimal(str(points))  # SQLite gives a float or a string
+    return resident, _permit_and_points_decide(bool(has_permit), points)
+
+
+def _permit_and_points_decide(has_permit: bool, points: Decimal | None) -> Eligibility:
     if not has_permit:
         return Eligibility(
             ok=False,

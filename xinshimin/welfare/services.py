@@ -12,26 +12,28 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinshimin.accounts.access import require
 from xinshimin.accounts.models import Provider
 from xinshimin.audit.services import audit_record
-from xinshimin.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from xinshimin.core.compiled import CompiledQuery
+from xinshimin.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from xinshimin.integrity.gates import certificate_void_reason
-from xinshimin.residents.selectors import resident_for_user
 
 from .access import can_check_certificates, can_manage_offers, can_redeem
 from .certificates import certificate_code_new, certificate_code_normalise, certificate_token_verify
-from .eligibility import offer_eligibility
+from .eligibility import resident_and_eligibility
 from .errors import (
     AlreadyRedeemed,
     CertificateAlreadyUsed,
@@ -45,6 +47,7 @@ from .errors import (
     SoldOut,
 )
 from .models import WINNERS_MIN_VISIBLE, Certificate, Offer, Redemption
+from .selectors import offer_get_public
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,7 @@ def offer_update(*, actor: Any, offer: Offer, **changes: Any) -> Offer:
             after={k: v for k, v in after.items() if before[k] != after[k]},
             note="picture changed" if "picture" in changes else "",
         )
+        transaction.on_commit(lambda: sold_out_forget(locked.pk))
     return locked
 
 
@@ -264,6 +268,7 @@ def offer_cancel(*, actor: Any, offer: Offer, reason: str, at: datetime | None =
             after={"status": locked.status, "granted": locked.granted},
             note=reason,
         )
+        transaction.on_commit(lambda: sold_out_forget(locked.pk, cancelled=True))
     return locked
 
 
@@ -298,13 +303,32 @@ def idempotency_key_clean(raw: str | None) -> str:
     return key
 
 
+def _earlier_query(user_id: Any, offer_id: Any, key: str) -> QuerySet[Any]:
+    return (
+        Redemption.objects.filter(resident__user_id=user_id)
+        .filter(Q(offer_id=offer_id) | Q(idempotency_key=key))
+        .order_by()
+        .values_list("pk", "offer_id", "idempotency_key")
+    )
+
+
+# Asked by every redemption request that reaches the database: compiled once (xinshimin/core/compiled.py).
+_EARLIER = CompiledQuery(
+    _earlier_query, placeholders=(-918_273_645, -546_372_819, "~earlier-key-placeholder~")
+)
+
+
 def _earlier_redemptions(*, user: Any, offer: Offer, key: str) -> list[Redemption]:
-    """The caller's redemptions of ``offer``, and the one made with ``key`` (any offer): one query, by
-    login, so that a retry or a refusal after the sell-out needs no other lookup."""
+    """The caller's redemptions of ``offer``, and the one made with ``key`` (any offer), so that a retry or a
+    refusal after the sell-out needs no other lookup. One compiled query; the rows themselves (with what a
+    replay's answer shows) are loaded only when there are any."""
+    rows = _EARLIER.rows(user.pk, offer.pk, key)
+    if not rows:
+        return []
     return list(
-        Redemption.objects.filter(resident__user_id=user.pk)
-        .filter(Q(offer_id=offer.pk) | Q(idempotency_key=key))
-        .select_related("certificate")
+        Redemption.objects.filter(pk__in=[row[0] for row in rows]).select_related(
+            "certificate", "resident", "offer__provider"
+        )
     )
 
 
@@ -338,18 +362,138 @@ def _refuse_outside_window(offer: Offer, at: datetime) -> None:
             opens_at=_iso(offer.opens_at),
         )
     if at >= offer.closes_at:
-        raise OfferClosed(
-            _("兑换已于 %(when)s 截止。请关注“瑞安新居民”公众号获取下一次活动预告。")
-            % {"when": _local(offer.closes_at)},
-            closes_at=_iso(offer.closes_at),
-        )
+        raise _closed(offer.closes_at)
 
 
-def _sold_out(offer: Offer) -> SoldOut:
+def _closed(closes_at: datetime) -> OfferClosed:
+    return OfferClosed(
+        _("兑换已于 %(when)s 截止。请关注“瑞安新居民”公众号获取下一次活动预告。")
+        % {"when": _local(closes_at)},
+        closes_at=_iso(closes_at),
+    )
+
+
+def _sold_out_message(title: str, stock: int) -> SoldOut:
     return SoldOut(
         _("很遗憾，“%(title)s”已兑完（共 %(stock)d 份）。兑换不扣积分，欢迎参加下一次活动。")
-        % {"title": offer.title, "stock": offer.stock}
+        % {"title": title, "stock": stock}
     )
+
+
+def _sold_out(offer: Offer, *, at: datetime) -> SoldOut:
+    sold_out_remember(offer, at=at)
+    return _sold_out_message(offer.title, offer.stock)
+
+
+# --- the sold-out answer from the cache -------------------------------------------------------------------
+# At the opening instant almost every request arrives after the last unit is gone (bench/README-welfare.md).
+# Once the database has said "remaining = 0" — final: units are never given back — the offer's answer is
+# kept in the shared cache together with the logins that hold one of its units, read from the database
+# *after* that 0 (each unit's redemption commits with its decrement, so the list is complete and can
+# never grow). A later request from anyone else is then answered "sold out" (or "closed", after the
+# closing time) from one cache read, without touching the database: exactly what the database path would
+# answer, since it answers sold out before looking at eligibility. Holders, and everything when the entry
+# is missing, take the database path (replays, the per-person limit). Cancelling an offer replaces the
+# entry by a "cancelled" mark that a late writer cannot overwrite (``cache.add``); changing its texts
+# drops it. Only with a cache shared by every worker (Redis: ``XINSHIMIN_WELFARE_SOLD_OUT_CACHE``).
+
+_SOLD_OUT_CANCELLED = "cancelled"
+
+
+def _sold_out_key(offer_id: Any) -> str:
+    return f"welfare:sold-out:{offer_id}"
+
+
+def _sold_out_cache_on() -> bool:
+    return bool(getattr(settings, "XINSHIMIN_WELFARE_SOLD_OUT_CACHE", False))
+
+
+def _sold_out_timeout(closes_at: datetime, at: datetime) -> int:
+    """Until an hour after closing (then the database answers "closed"), at most 8 days."""
+    return max(60, min(int((closes_at - at + timedelta(hours=1)).total_seconds()), 8 * 24 * 3600))
+
+
+# Each worker also keeps an entry it has read for a moment (an entry never changes, it can only be replaced
+# by "cancelled" or dropped), so most requests after the sell-out need no cache round trip either: a
+# cancellation or a text change reaches every worker within ``_LOCAL_SECONDS``.
+_LOCAL: dict[str, tuple[float, Any]] = {}
+_LOCAL_SECONDS = 2.0
+_LOCAL_MISS_SECONDS = 0.5
+
+
+def _sold_out_entry(offer_id: Any) -> Any:
+    key = _sold_out_key(offer_id)
+    now = time.monotonic()
+    held = _LOCAL.get(key)
+    if held is not None and held[0] > now:
+        return held[1]
+    entry = cache.get(key)
+    if len(_LOCAL) >= 1000:
+        _LOCAL.clear()
+    # A miss is remembered for a shorter moment: meanwhile the database answers, which is always right.
+    _LOCAL[key] = (now + (_LOCAL_SECONDS if entry is not None else _LOCAL_MISS_SECONDS), entry)
+    return entry
+
+
+def sold_out_memo_clear() -> None:
+    """Forget this worker's copies (tests, after clearing the cache)."""
+    _LOCAL.clear()
+
+
+def sold_out_remember(offer: Offer, *, at: datetime) -> None:
+    """Called by the database path once it has read ``remaining = 0`` for ``offer`` (see above)."""
+    if not _sold_out_cache_on() or cache.get(_sold_out_key(offer.pk)) is not None:
+        return
+    holders = frozenset(
+        Redemption.objects.filter(offer_id=offer.pk, resident__user_id__isnull=False).values_list(
+            "resident__user_id", flat=True
+        )
+    )
+    entry = {"title": offer.title, "stock": offer.stock, "closes_at": offer.closes_at, "holders": holders}
+    key = _sold_out_key(offer.pk)
+    if cache.add(key, entry, _sold_out_timeout(offer.closes_at, at)):
+        _LOCAL[key] = (time.monotonic() + _LOCAL_SECONDS, entry)
+    else:
+        _LOCAL.pop(key, None)  # someone else's entry (or "cancelled"): read it next time
+
+
+def sold_out_forget(offer_id: Any, *, cancelled: bool = False) -> None:
+    _LOCAL.pop(_sold_out_key(offer_id), None)
+    if cancelled:
+        cache.set(_sold_out_key(offer_id), _SOLD_OUT_CANCELLED, 8 * 24 * 3600)
+    else:
+        cache.delete(_sold_out_key(offer_id))
+
+
+def sold_out_refusal(*, offer_id: Any, user_id: Any, at: datetime) -> DomainError | None:
+    """The refusal the database path would give, from the cache alone; None: ask the database."""
+    if not _sold_out_cache_on():
+        return None
+    entry = _sold_out_entry(offer_id)
+    if entry is None:
+        return None
+    if entry == _SOLD_OUT_CANCELLED:
+        return OfferCancelled(_("该福利兑换活动已取消。"))
+    if user_id in entry["holders"]:
+        return None  # a replay or the per-person limit: the database answers
+    if at >= entry["closes_at"]:
+        return _closed(entry["closes_at"])
+    return _sold_out_message(entry["title"], entry["stock"])
+
+
+def offer_redeem_by_id(
+    *, actor: Any, offer_id: Any, idempotency_key: str | None, at: datetime | None = None
+) -> RedemptionResult:
+    """``offer_redeem`` of the offer with id ``offer_id`` that ``actor`` may see (``NotFound`` otherwise);
+    after the sell-out, other residents' requests are answered from the cache (see above)."""
+    require(can_redeem(actor), _("积分福利只能由新市民本人登录后兑换。"))
+    key = idempotency_key_clean(idempotency_key)
+    at = at or timezone.now()
+    answer = sold_out_refusal(offer_id=offer_id, user_id=actor.pk, at=at)
+    if answer is not None:
+        raise answer
+    offer = offer_get_public(pk=offer_id, user=actor)
+    return offer_redeem(actor=actor, offer=offer, idempotency_key=key, at=at)
 
 
 def _maybe_async_commit() -> None:
@@ -383,11 +527,10 @@ def offer_redeem(
         return slot
     _refuse_outside_window(offer, at)
     if offer.remaining <= 0:  # units are never given back, so a 0 read at any time is final
-        raise _sold_out(offer)
-    resident = resident_for_user(actor)
+        raise _sold_out(offer, at=at)
+    resident, eligibility = resident_and_eligibility(user=actor, offer=offer, at=at)
     if resident is None:
         raise PermissionDenied(_("您的账户尚未关联新市民档案，请到乡镇街道新居民服务窗口办理关联后再兑换。"))
-    eligibility = offer_eligibility(offer=offer, resident=resident, at=at)
     if not eligibility.ok:
         raise NotEligible(eligibility.reason, reason=eligibility.code)
 
@@ -421,10 +564,10 @@ def offer_redeem(
                     },
                 )
         except _NoUnitLeft:
-            fresh = Offer.objects.only("status", "remaining", "stock", "title").get(pk=offer.pk)
+            fresh = Offer.objects.only("status", "remaining", "stock", "title", "closes_at").get(pk=offer.pk)
             if fresh.status == Offer.Status.CANCELLED:
                 raise OfferCancelled(_("该福利兑换活动已取消。")) from None
-            raise _sold_out(fresh) from None
+            raise _sold_out(fresh, at=at) from None
         except IntegrityError:
             # A concurrent request of the same resident won a slot or the key (or, once in 10^14, a
             # certificate code collided): look again and answer from what is now committed.

@@ -30,7 +30,7 @@ from xinshimin.welfare.selectors import (
     offer_get_public,
     offer_list_public,
 )
-from xinshimin.welfare.services import certificate_check, certificate_use, offer_redeem
+from xinshimin.welfare.services import certificate_check, certificate_use, offer_redeem_by_id
 
 router = Router(tags=["welfare"])
 
@@ -165,11 +165,7 @@ def redeem(
 ) -> Status[RedeemOut]:
     """Redeem one unit, first come first served. Send a new random ``Idempotency-Key`` per redemption
     and the same one on a retry: a retry of a success returns the same certificate (200)."""
-    result = offer_redeem(
-        actor=request.user,
-        offer=offer_get_public(pk=offer_id, user=request.user),
-        idempotency_key=idempotency_key,
-    )
+    result = offer_redeem_by_id(actor=request.user, offer_id=offer_id, idempotency_key=idempotency_key)
     certificate = result.certificate
     certificate.redemption = result.redemption
     body = RedeemOut(replayed=result.replayed, certificate=_certificate_out(certificate))

@@ -49,18 +49,16 @@ def test_a_write_error_reaches_the_caller_and_later_items_are_dropped() -> None:
             raise ValueError("batch 3 refused")
         written.append(n)
 
-    with pytest.raises(ValueError, match="batch 3 refused"):
-        with BatchWriter(write, threaded=True) as writer:
-            for n in range(10):
-                writer.submit(n)
+    with pytest.raises(ValueError, match="batch 3 refused"), BatchWriter(write, threaded=True) as writer:
+        for n in range(10):
+            writer.submit(n)
     assert written == [0, 1, 2]
 
 
 def test_an_error_of_the_caller_wins_and_the_thread_still_ends() -> None:
-    with pytest.raises(KeyError):
-        with BatchWriter(lambda _n: None, threaded=True) as writer:
-            writer.submit(1)
-            raise KeyError("caller")
+    with pytest.raises(KeyError), BatchWriter(lambda _n: None, threaded=True) as writer:
+        writer.submit(1)
+        raise KeyError("caller")
     assert not [t for t in threading.enumerate() if t.name == "recompute-writer"]
 
 

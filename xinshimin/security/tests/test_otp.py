@@ -7,7 +7,9 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -236,3 +238,29 @@ def test_idle_sessions_end_after_thirty_minutes():
         response = client.get(workbench)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("web:login"))
+
+
+def test_an_active_session_is_written_at_most_once_a_minute():
+    def session_writes(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return sum(
+            1 for q in queries.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]
+        )
+
+    with time_machine.travel(dt.datetime(2025, 6, 2, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        client = Client()
+        client.force_login(ClerkFactory())
+        workbench = reverse("web:workbench")
+        assert session_writes(client, workbench) == 1  # first request: the expiry is moved forward
+        clock.shift(dt.timedelta(seconds=30))
+        assert session_writes(client, workbench) == 0  # within the minute: nothing written
+        clock.shift(dt.timedelta(seconds=31))
+        assert session_writes(client, workbench) == 1
+        expiry = client.session.get_expiry_date()
+        assert expiry == dt.datetime(2025, 6, 2, 9, 31, 1, tzinfo=dt.UTC)
+
+
+def test_anonymous_visitors_get_no_session():
+    response = Client().get(reverse("web:home"))
+    assert response.status_code == 200 and "sessionid" not in response.cookies
