@@ -13,6 +13,7 @@ constructor checks that each one occurs).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
@@ -21,24 +22,37 @@ from django.db.models import QuerySet
 Slot = tuple[int, Callable[[Any], Any]] | None  # (placeholder index, how the backend wrote its value)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    slots: list[Slot]
+    constants: tuple[Any, ...]
+    converters: list[tuple[int, tuple[list[Any], Any]]]
+
+
 class CompiledQuery:
     """``CompiledQuery(build, placeholders)``: ``build(*placeholders)`` returns the queryset (a ``values_list``
-    for plain rows); ``rows(*values)`` runs it with ``values`` in their place and returns the raw rows
-    (as the database driver gives them: no field converters)."""
+    for plain rows); ``rows(*values)`` runs it with ``values`` in their place and returns the rows as
+    ``values_list`` would (the fields' converters applied)."""
 
     def __init__(self, build: Callable[..., QuerySet[Any]], placeholders: Sequence[Any]) -> None:
         self._build = build
         self._placeholders = tuple(placeholders)
-        self._compiled: dict[str, tuple[str, list[Slot], tuple[Any, ...]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _compile(self, alias: str) -> tuple[str, list[Slot], tuple[Any, ...]]:
+    def _compile(self, alias: str) -> _Compiled:
         queryset = self._build(*self._placeholders).using(alias)
-        sql, params = queryset.query.get_compiler(using=alias).as_sql()
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
         slots = [self._slot(value) for value in params]
         missing = set(range(len(self._placeholders))) - {slot[0] for slot in slots if slot is not None}
         if missing:
             raise ValueError(f"placeholders {sorted(missing)} do not occur in the compiled query")
-        return sql, slots, tuple(params)
+        # The field converters the ORM would apply (dates from SQLite's text, decimals, booleans …).
+        converters = list(
+            compiler.get_converters([column for column, _sql, _alias in compiler.select]).items()
+        )
+        return _Compiled(sql, slots, tuple(params), converters)
 
     def _slot(self, value: Any) -> Slot:
         for index, placeholder in enumerate(self._placeholders):
@@ -58,14 +72,25 @@ class CompiledQuery:
         compiled = self._compiled.get(using)
         if compiled is None:
             compiled = self._compiled[using] = self._compile(using)
-        sql, slots, constants = compiled
         params = [
             constant if slot is None else slot[1](values[slot[0]])
-            for constant, slot in zip(constants, slots, strict=True)
+            for constant, slot in zip(compiled.constants, compiled.slots, strict=True)
         ]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if not compiled.converters:
+            return [tuple(row) for row in rows]
+        converted = []
+        for row in map(list, rows):
+            for position, (functions, expression) in compiled.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            converted.append(tuple(row))
+        return converted
 
 
 def _as_is(value: Any) -> Any:

@@ -116,7 +116,6 @@ def resident_and_eligibility(*, user: Any, offer: Offer, at: datetime) -> tuple[
         ban = active_ban(resident, on)
         if ban is not None:
             return resident, Eligibility(ok=False, code="banned", reason=ban_message(ban))
-    points = None if points is None else Decimal(str(points))  # SQLite gives a float or a string
     return resident, _permit_and_points_decide(bool(has_permit), points)
 
 

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinshimin.accounts.access import is_role
-from xinshimin.accounts.models import Role
+from xinshimin.accounts.models import Provider, Role
+from xinshimin.core.compiled import CompiledQuery
 from xinshimin.core.errors import NotFound, ValidationFailed
 from xinshimin.core.masking import mask_name
 from xinshimin.residents.models import Resident
@@ -33,14 +35,36 @@ def offer_list_public(*, at: datetime) -> QuerySet[Offer]:
 
 
 def offer_get_public(*, pk: Any, user: Any = None) -> Offer:
-    """A published (or cancelled) offer; drafts only for the centre. ``NotFound`` otherwise."""
-    rows = Offer.objects.select_related("provider")
-    if not can_manage_offers(user):
-        rows = rows.filter(status__in=[Offer.Status.PUBLISHED, Offer.Status.CANCELLED])
+    """A published (or cancelled) offer with its provider; drafts only for the centre. ``NotFound``
+    otherwise. For everyone but the centre (residents at an opening) the query is compiled once."""
+    if can_manage_offers(user):
+        try:
+            return Offer.objects.select_related("provider").get(pk=pk)
+        except (Offer.DoesNotExist, ValueError, TypeError):
+            raise NotFound(_("未找到该福利兑换活动。")) from None
     try:
-        return rows.get(pk=pk)
-    except (Offer.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("未找到该福利兑换活动。")) from None
+        key = int(pk)
+    except (ValueError, TypeError):
+        key = -1
+    rows = _PUBLIC_OFFER.rows(key) if 0 < key < 2**63 else []
+    if not rows:
+        raise NotFound(_("未找到该福利兑换活动。"))
+    *values, provider_name = rows[0]
+    offer = Offer.from_db(DEFAULT_DB_ALIAS, list(_OFFER_FIELDS), values)
+    offer.provider = Provider.from_db(DEFAULT_DB_ALIAS, ["id", "name"], [offer.provider_id, provider_name])
+    return offer
+
+
+_OFFER_FIELDS = tuple(field.attname for field in Offer._meta.concrete_fields)
+
+
+def _public_offer(pk: Any) -> QuerySet[Any]:
+    return Offer.objects.filter(
+        pk=pk, status__in=[Offer.Status.PUBLISHED, Offer.Status.CANCELLED]
+    ).values_list(*_OFFER_FIELDS, "provider__name")
+
+
+_PUBLIC_OFFER = CompiledQuery(_public_offer, placeholders=(918_273_645_123,))
 
 
 def offer_list_managed(*, user: Any) -> QuerySet[Offer]:
