@@ -7,6 +7,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -209,16 +210,40 @@ def population_scores(
             yield pk, evaluate_quarters(facts, version, as_of=as_of, birth_date=birth_date)
 
 
+@dataclass(frozen=True)
+class _PermitDates:
+    """What ``input_values`` reads of a permit (a recompute reads thousands: no model instances)."""
+
+    zj_residence_registered_on: dt.date | None
+    ruian_residence_registered_on: dt.date | None
+
+
 def batch_input_values(ids: list[int], as_of: dt.date) -> dict[int, dict[str, Any]]:
-    """``resident_input`` for many residents in two queries: resident id → engine input values."""
+    """``resident_input`` for many residents in two queries: resident id → engine input values.
+
+    A dense batch (ids close together, as a recompute's are) is read by id range rather than by a list of
+    thousands of ids, whose parameters Django prepares one by one; rows of residents outside the batch in
+    that range are skipped."""
     values: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
-    for resident_id, kind, value in Fact.objects.filter(resident_id__in=ids).values_list(
+    if not ids:
+        return {}
+    first, last = min(ids), max(ids)
+    dense = last - first + 1 <= 2 * len(ids)
+    of_batch: dict[str, Any] = (
+        {"resident_id__gte": first, "resident_id__lte": last} if dense else {"resident_id__in": ids}
+    )
+    for resident_id, kind, value in Fact.objects.filter(**of_batch).values_list(
         "resident_id", "kind", "value"
     ):
-        values[resident_id][kind] = value
-    permits: dict[int, ResidencePermit] = {}
-    for permit in ResidencePermit.objects.filter(resident_id__in=ids, issued_on__lte=as_of).order_by(
-        "resident_id", "-issued_on", "-id"
+        facts = values.get(resident_id)
+        if facts is not None:
+            facts[kind] = value
+    permits: dict[int, _PermitDates] = {}
+    for resident_id, zj, ruian in (
+        ResidencePermit.objects.filter(**of_batch, issued_on__lte=as_of)
+        .order_by("resident_id", "-issued_on", "-id")
+        .values_list("resident_id", "zj_residence_registered_on", "ruian_residence_registered_on")
     ):
-        permits.setdefault(permit.resident_id, permit)
+        if resident_id in values and resident_id not in permits:
+            permits[resident_id] = _PermitDates(zj, ruian)
     return {pk: input_values(values[pk], permits.get(pk)) for pk in ids}

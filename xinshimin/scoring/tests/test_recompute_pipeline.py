@@ -13,13 +13,17 @@ import pytest
 from django.db import connection
 
 from xinshimin.residents.models import ResidencePermit
-from xinshimin.residents.tests.factories import ResidentFactory
+from xinshimin.residents.tests.factories import PermitFactory, ResidentFactory
 from xinshimin.scoring.models import PolicyRecord, RecomputeRun, ScoreSnapshot
 from xinshimin.scoring.pipeline import BatchWriter, writer_thread_possible
+from xinshimin.scoring.selectors import batch_input_values, resident_input
 from xinshimin.scoring.services import facts_upsert, recompute_execute, recompute_residents, score_resident
 
 AS_OF = dt.date(2025, 4, 1)
-live_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def live_db(test):  # outside a transaction, on PostgreSQL: where the writer thread is used
+    return pytest.mark.postgres(pytest.mark.django_db(transaction=True, serialized_rollback=True)(test))
 
 
 # --- the writer on its own ---------------------------------------------------------------------------
@@ -131,3 +135,27 @@ def test_recompute_residents_after_a_resident_is_the_rest_of_the_run(seed_record
     run = RecomputeRun(policy=seed_record, as_of=AS_OF)
     assert list(recompute_residents(run).values_list("pk", flat=True)) == ids
     assert list(recompute_residents(run, after=ids[1]).values_list("pk", flat=True)) == ids[2:]
+
+
+@pytest.mark.django_db
+def test_batch_inputs_equal_each_residents_own_input_for_dense_and_sparse_batches() -> None:
+    residents = [ResidentFactory() for _ in range(6)]
+    for k, resident in enumerate(residents):
+        facts_upsert(actor=None, resident=resident, kind="zj_social_insurance_months", value=k, source="demo")
+    renewed, future = residents[1], residents[2]
+    PermitFactory(  # a later permit with other registration dates: the latest on or before AS_OF counts
+        resident=renewed, issued_on=dt.date(2024, 3, 1), zj_residence_registered_on=dt.date(2019, 5, 6)
+    )
+    PermitFactory(  # issued after AS_OF: not read
+        resident=future, issued_on=dt.date(2025, 9, 1), zj_residence_registered_on=dt.date(2018, 1, 2)
+    )
+    ids = [r.pk for r in residents]
+    for batch in (ids, [ids[0], ids[2], ids[5]], [ids[5]]):  # dense; with gaps (range or list); one
+        inputs = batch_input_values(batch, AS_OF)
+        assert list(inputs) == batch
+        for resident in residents:
+            if resident.pk in batch:
+                assert inputs[resident.pk] == resident_input(resident, as_of=AS_OF)
+    assert batch_input_values(ids, AS_OF)[renewed.pk]["zj_residence_registered_on"] == "2019-05-06"
+    assert batch_input_values(ids, AS_OF)[future.pk]["zj_residence_registered_on"] == "2020-09-01"
+    assert batch_input_values([], AS_OF) == {}
