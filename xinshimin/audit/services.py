@@ -9,7 +9,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from xinshimin.core.compiled import CompiledQuery
 from xinshimin.core.context import current_request_id
 
 from .chain import GENESIS_HASH, ChainReport, event_hash, verify_events
@@ -22,10 +21,6 @@ _CHAIN_LOCK_KEY = 0x58534D41  # "XSMA"
 def _plain_json(value: Any) -> Any:
     """Dates, decimals and UUIDs become strings, so the stored JSON hashes the same after a round trip."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
-
-
-# Read by every audited write while it holds the chain's lock: compiled once (xinshimin/core/compiled.py).
-_LAST_EVENT = CompiledQuery(lambda: AuditEvent.objects.order_by("-seq").values_list("seq", "hash")[:1], ())
 
 
 def audit_record(
@@ -64,7 +59,7 @@ def audit_record(
                 cursor.execute("SELECT seq, hash FROM audit_chain_head(%s)", [_CHAIN_LOCK_KEY])
                 last = cursor.fetchall()
         else:  # SQLite serialises writers anyway
-            last = _LAST_EVENT.rows()
+            last = list(AuditEvent.objects.order_by("-seq").values_list("seq", "hash")[:1])
         seq = (last[0][0] + 1) if last else 1
         prev_hash = last[0][1] if last else GENESIS_HASH
         fields: dict[str, Any] = {

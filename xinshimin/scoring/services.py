@@ -417,12 +417,10 @@ def recompute_residents(run: RecomputeRun, *, after: int = 0) -> Any:
 
     ``after`` bounds the permit lookup too: without it PostgreSQL's semi-join reads the permits from the
     first one for every batch (quadratic over a city; bench/README-recompute.md)."""
-    permits = ResidencePermit.objects.scoring(run.as_of).filter(resident_id=OuterRef("pk"))
-    rows = Resident.objects.filter(
-        Exists(permits.filter(resident_id__gt=after)) if after else Exists(permits)
+    permits = ResidencePermit.objects.scoring(run.as_of).filter(
+        resident_id=OuterRef("pk"), resident_id__gt=after
     )
-    if after:
-        rows = rows.filter(pk__gt=after)
+    rows = Resident.objects.filter(Exists(permits), pk__gt=after)
     if run.changed_since is not None:
         since = run.changed_since
         rows = rows.filter(

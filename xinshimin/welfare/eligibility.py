@@ -51,40 +51,10 @@ def resident_points(resident: Resident, *, on: date) -> Decimal | None:
     return row["total"] if row else None
 
 
-def _permit_and_points(resident: Resident, *, on: date) -> tuple[bool, Decimal | None]:
-    """Both facts in one query (this runs on every redemption request at the opening instant)."""
-    row = (
-        Resident.objects.filter(pk=resident.pk)
-        .annotate(
-            has_permit=Exists(ResidencePermit.objects.scoring(on).filter(resident_id=OuterRef("pk"))),
-            points=Subquery(_points_query(OuterRef("pk"), on)),
-        )
-        .values("has_permit", "points")
-        .first()
-    )
-    if row is None:
-        return False, None
-    return bool(row["has_permit"]), row["points"]
-
-
-def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Eligibility:
-    """May ``resident`` redeem ``offer`` at the moment ``at``? ``reason`` says why not and what to do.
-
-    Time windows, stock and the per-person limit are not eligibility: the redemption service answers
-    those itself. This function only reads.
-    """
-    on = timezone.localdate(at)
-    ban = active_ban(resident, on)  # integrity: no points services during a fraud ban (spec §5)
-    if ban is not None:
-        return Eligibility(ok=False, code="banned", reason=ban_message(ban))
-    has_permit, points = _permit_and_points(resident, on=on)
-    return _permit_and_points_decide(has_permit, points)
-
-
-def _resident_and_facts(user_id: Any, on: date) -> QuerySet[Any]:
-    """The resident of a login with ban, permit and points, as one row (compiled once: see below)."""
+def _resident_and_facts(on: date, **which: Any) -> QuerySet[Any]:
+    """The resident picked by ``which`` with ban, permit and points, as one row (compiled once: see below)."""
     return (
-        Resident.objects.filter(user_id=user_id)
+        Resident.objects.filter(**which)
         .annotate(
             banned=Exists(Ban.objects.filter(resident_id=OuterRef("pk")).active_on(on)),
             has_permit=Exists(ResidencePermit.objects.scoring(on).filter(resident_id=OuterRef("pk"))),
@@ -96,27 +66,48 @@ def _resident_and_facts(user_id: Any, on: date) -> QuerySet[Any]:
 
 _RESIDENT_FIELDS = ("id", "user_id", "name", "id_number_masked")  # what a redemption and its answer show
 
-
 # Every redemption request that may win a unit asks this: compiled to SQL once (xinshimin/core/compiled.py).
-_RESIDENT_AND_FACTS = CompiledQuery(_resident_and_facts, placeholders=(-918_273_645, date(1901, 2, 3)))
+_PLACEHOLDERS = (-918_273_645, date(1901, 2, 3))
+_BY_USER = CompiledQuery(lambda user_id, on: _resident_and_facts(on, user_id=user_id), _PLACEHOLDERS)
+_BY_RESIDENT = CompiledQuery(lambda pk, on: _resident_and_facts(on, pk=pk), _PLACEHOLDERS)
+
+
+def _decide(
+    resident: Resident, on: date, *, banned: bool, has_permit: bool, points: Decimal | None
+) -> Eligibility:
+    if banned:  # integrity: no points services during a fraud ban (spec §5); its dates only when banned
+        ban = active_ban(resident, on)
+        if ban is not None:
+            return Eligibility(ok=False, code="banned", reason=ban_message(ban))
+    return _permit_and_points_decide(bool(has_permit), points)
+
+
+def offer_eligibility(*, offer: Offer, resident: Resident, at: datetime) -> Eligibility:
+    """May ``resident`` redeem ``offer`` at the moment ``at``? ``reason`` says why not and what to do.
+
+    Time windows, stock and the per-person limit are not eligibility: the redemption service answers
+    those itself. This function only reads.
+    """
+    on = timezone.localdate(at)
+    rows = _BY_RESIDENT.rows(resident.pk, on)
+    if not rows:
+        return _permit_and_points_decide(False, None)
+    *_values, banned, has_permit, points = rows[0]
+    return _decide(resident, on, banned=banned, has_permit=has_permit, points=points)
 
 
 def resident_and_eligibility(*, user: Any, offer: Offer, at: datetime) -> tuple[Resident | None, Eligibility]:
-    """The resident linked to ``user`` and ``offer_eligibility`` for them, from one compiled query (the
-    redemption path at the opening instant); the ban's dates are read only for a banned resident.
-    ``(None, …)`` when the login has no resident record. Of the resident, only the fields a redemption and
-    its certificate show are loaded (the others on access, as with ``.only()``)."""
+    """The resident linked to ``user`` and ``offer_eligibility`` for them, from one query (the redemption
+    path at the opening instant). ``(None, …)`` when the login has no resident record. Of the resident,
+    only the fields a redemption and its certificate show are loaded (the others on access, as with
+    ``.only()``)."""
     on = timezone.localdate(at)
-    rows = _RESIDENT_AND_FACTS.rows(user.pk, on)
+    rows = _BY_USER.rows(user.pk, on)
     if not rows:
         return None, Eligibility(ok=False, code="no_resident")
     *values, banned, has_permit, points = rows[0]
     resident = Resident.from_db("default", list(_RESIDENT_FIELDS), values)
-    if banned:
-        ban = active_ban(resident, on)
-        if ban is not None:
-            return resident, Eligibility(ok=False, code="banned", reason=ban_message(ban))
-    return resident, _permit_and_points_decide(bool(has_permit), points)
+    return resident, _decide(resident, on, banned=banned, has_permit=has_permit, points=points)
 
 
 def _permit_and_points_decide(has_permit: bool, points: Decimal | None) -> Eligibility:

@@ -486,14 +486,17 @@ def offer_redeem_by_id(
 ) -> RedemptionResult:
     """``offer_redeem`` of the offer with id ``offer_id`` that ``actor`` may see (``NotFound`` otherwise);
     after the sell-out, other residents' requests are answered from the cache (see above)."""
-    require(can_redeem(actor), _("积分福利只能由新市民本人登录后兑换。"))
-    key = idempotency_key_clean(idempotency_key)
-    at = at or timezone.now()
+    key, at = _redeem_request(actor, idempotency_key, at)
     answer = sold_out_refusal(offer_id=offer_id, user_id=actor.pk, at=at)
     if answer is not None:
         raise answer
-    offer = offer_get_public(pk=offer_id, user=actor)
-    return offer_redeem(actor=actor, offer=offer, idempotency_key=key, at=at)
+    return _redeem(actor=actor, offer=offer_get_public(pk=offer_id, user=actor), key=key, at=at)
+
+
+def _redeem_request(actor: Any, idempotency_key: str | None, at: datetime | None) -> tuple[str, datetime]:
+    """Who may redeem, and a usable key: checked once, before any lookup."""
+    require(can_redeem(actor), _("积分福利只能由新市民本人登录后兑换。"))
+    return idempotency_key_clean(idempotency_key), at or timezone.now()
 
 
 def _maybe_async_commit() -> None:
@@ -516,10 +519,11 @@ def offer_redeem(
     ``NotEligible`` (with the reason), ``AlreadyRedeemed``, ``IdempotencyKeyReused``, ``ValidationFailed``
     (no or bad key), ``PermissionDenied`` (not a resident).
     """
-    require(can_redeem(actor), _("积分福利只能由新市民本人登录后兑换。"))
-    key = idempotency_key_clean(idempotency_key)
-    at = at or timezone.now()
+    key, at = _redeem_request(actor, idempotency_key, at)
+    return _redeem(actor=actor, offer=offer, key=key, at=at)
 
+
+def _redeem(*, actor: Any, offer: Offer, key: str, at: datetime) -> RedemptionResult:
     # Cheapest answers first: at the opening instant most requests are retries or come after the sell-out.
     earlier = _earlier_redemptions(user=actor, offer=offer, key=key)
     slot = _replay_or_limit(earlier=earlier, offer=offer, key=key)
